@@ -1,0 +1,222 @@
+"""``flask --app wsgi <command>``: the operator's commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from webapp.extensions import db
+from webapp.taxonomy import ROLES
+
+DEMO_ADMIN = ("admin@matchloop.test", "admin-demo-pass")
+DEMO_MEMBER = ("brand@matchloop.test", "brand-demo-pass")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema (applies Alembic migrations)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo(f"Database is up to date: {safe_url()}")
+
+
+def safe_url() -> str:
+    """Return the database URL without its password, for messages."""
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+@click.option(
+    "--influencer",
+    "influencer_id",
+    metavar="EXTERNAL_ID",
+    help="Link to this influencer.",
+)
+@click.option(
+    "--company", "company_id", metavar="EXTERNAL_ID", help="Link to this company."
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
+@with_appcontext
+def create_user_command(email, role, influencer_id, company_id, password_stdin) -> None:
+    """Create a user who can sign in with EMAIL (prompts for the password)."""
+    from webapp import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(
+            email, password, role=role, influencer=influencer_id, company=company_id
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    link = f", linked to {user.side} {influencer_id or company_id}" if user.side else ""
+    click.echo(f"Created {user.role} {user.email}{link}.")
+
+
+@click.command("create-demo-users")
+@with_appcontext
+def create_demo_users_command() -> None:
+    """Create the demo admin and a demo brand member if missing; print logins."""
+    from webapp import accounts
+
+    for line in accounts.ensure_demo_users(DEMO_ADMIN, DEMO_MEMBER):
+        click.echo(line)
+
+
+@click.command("seed-demo")
+@click.option(
+    "--influencers", default=2000, show_default=True, help="Influencers to create."
+)
+@click.option(
+    "--companies", default=300, show_default=True, help="Companies to create."
+)
+@click.option(
+    "--collaborations",
+    default=10000,
+    show_default=True,
+    help="Collaborations to create.",
+)
+@click.option(
+    "--seed", default=42, show_default=True, help="Random seed (same seed, same world)."
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing when the marketplace already has data."
+)
+@with_appcontext
+def seed_demo_command(influencers, companies, collaborations, seed, if_empty) -> None:
+    """Generate a synthetic marketplace with a known ground truth."""
+    from webapp import demo
+
+    if if_empty and not demo.marketplace_is_empty():
+        click.echo("The marketplace already has data; not seeding.")
+        return
+    if not demo.marketplace_is_empty():
+        raise click.ClickException(
+            "The marketplace already has data; seed-demo only fills an empty database "
+            "(use --if-empty to skip quietly)."
+        )
+    with click.progressbar(
+        length=100, label="Seeding demo world", show_percent=True
+    ) as bar:
+        done = [0]
+
+        def progress(fraction: float, stage: str) -> None:
+            bar.label = f"Seeding: {stage:<28}"
+            step = int(fraction * 100) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        report = demo.seed_world(
+            n_influencers=influencers,
+            n_companies=companies,
+            n_collaborations=collaborations,
+            seed=seed,
+            progress=progress,
+        )
+    click.echo(report.summary())
+
+
+@click.command("import-csv")
+@click.option(
+    "--influencers", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--companies", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--collaborations", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--outcomes", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--niche-activity", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@with_appcontext
+def import_csv_command(**files) -> None:
+    """Import CSV files, all or nothing: any bad row means nothing is written.
+
+    Columns are documented in the README; lists are separated by ';', dates are
+    YYYY-MM-DD and booleans true/false. Re-importing an external_id updates it.
+    """
+    from webapp import importer
+
+    paths = {kind: path for kind, path in files.items() if path is not None}
+    if not paths:
+        raise click.UsageError(
+            "Give at least one file, e.g. --influencers influencers.csv"
+        )
+    report = importer.import_files(paths)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.errors:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        click.echo(
+            f"Import refused: {len(report.errors)} bad row(s); nothing was written.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(report.summary())
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="Queue to listen on (repeatable; default all).",
+)
+@click.option("--name", default=None, help="Worker name shown in monitoring.")
+@with_appcontext
+def worker_command(burst, queues, name) -> None:
+    """Run an RQ worker inside the app (training and maintenance jobs)."""
+    from webapp import worker_runtime
+
+    worker_runtime.run_worker(queues=tuple(queues) or None, burst=burst, name=name)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the RQ cron scheduler that enqueues the periodic jobs."""
+    from webapp import worker_runtime
+
+    worker_runtime.run_scheduler()
+
+
+@click.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
+@with_appcontext
+def up_command(host, port) -> None:
+    """Start embedded Redis, a worker, the scheduler and the web server; Ctrl-C stops."""
+    from webapp import devstack
+
+    devstack.run(current_app._get_current_object(), host=host, port=port)
+
+
+COMMANDS = [
+    init_db_command,
+    create_user_command,
+    create_demo_users_command,
+    seed_demo_command,
+    import_csv_command,
+    worker_command,
+    scheduler_command,
+    up_command,
+]

@@ -1,0 +1,147 @@
+"""Configuration defaults and the environment layer.
+
+Layers, later wins: ``DEFAULTS`` here -> ``instance/config.py`` -> environment
+variables ``MATCHLOOP_<KEY>`` -> the ``test_config`` mapping given to
+``create_app``. Nothing here runs at import time except building the dict.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MATCHLOOP_"
+
+DEFAULTS: dict[str, Any] = {
+    # development | production | testing; production refuses to start without SECRET_KEY
+    "ENV": "development",
+    # signs sessions and CSRF tokens; development generates one in instance/secret_key
+    "SECRET_KEY": None,
+    # SQLAlchemy URL; unset means SQLite at instance/matchloop.sqlite
+    "DATABASE_URL": None,
+    # redis:// or unix:// URL; unset means the embedded Redis (instance/redis.sock)
+    "REDIS_URL": None,
+    # where trained model artifacts live; unset means instance/models
+    "MODEL_DIR": None,
+    # rows per page on every paginated list
+    "PER_PAGE": 25,
+    # login attempts allowed per client address
+    "RATELIMIT_LOGIN": "10 per minute",
+    # JSON API calls allowed per token (or address when unauthenticated)
+    "RATELIMIT_API": "1200 per minute",
+    # storage for rate-limit counters; unset means REDIS_URL when set, else memory
+    "RATELIMIT_STORAGE_URI": None,
+    # largest request body accepted, in bytes
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # enqueue retraining of a model type after this many new outcomes
+    "RETRAIN_EVERY_N_OUTCOMES": 50,
+    # a training run fails when fewer labelled collaborations than this are available
+    "MIN_TRAINING_SAMPLES": 200,
+    # brand-side success_rating at or above this (and completed) counts as a success
+    "SUCCESS_MIN_RATING": 4,
+    # largest number of pairs in one batch prediction call
+    "API_MAX_BATCH": 1000,
+    # prediction log rows older than this many days are purged by the scheduler
+    "PREDICTION_LOG_RETENTION_DAYS": 180,
+    # seconds a training job may run before the worker kills it
+    "TRAINING_JOB_TIMEOUT": 3600,
+    # seconds between scheduler checks for due retraining and purges
+    "SCHEDULER_INTERVAL": 60,
+    # Python logging level name for the app, workers and scheduler
+    "LOG_LEVEL": "INFO",
+    # send session cookies over HTTPS only (forced on in production)
+    "SESSION_COOKIE_SECURE": False,
+    # trust one proxy's X-Forwarded-* headers (set behind nginx or a load balancer)
+    "PROXY_FIX": False,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot produce a safe, working app."""
+
+
+def coerce(key: str, raw: str, default: Any) -> Any:
+    """Convert an environment string to the type of the key's default."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{key}={raw!r} is not a boolean")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{key}={raw!r} is not an integer") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{key}={raw!r} is not a number") from None
+    return raw
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the ``MATCHLOOP_<KEY>`` overrides found in ``environ``."""
+    overrides = {}
+    for key, default in DEFAULTS.items():
+        name = ENV_PREFIX + key
+        if name in environ:
+            overrides[key] = coerce(key, environ[name], default)
+    return overrides
+
+
+def dev_secret_key(instance_path: str) -> str:
+    """Return the development secret, creating instance/secret_key on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def finalize(config: dict[str, Any], instance_path: str) -> None:
+    """Fill derived settings (URLs, paths, Flask keys) once all layers are applied."""
+    instance = Path(instance_path)
+    if config["ENV"] not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"ENV must be development, production or testing, not {config['ENV']!r}"
+        )
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] == "production":
+            raise ConfigError(
+                "MATCHLOOP_SECRET_KEY must be set in production "
+                "(generate one: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        config["SECRET_KEY"] = dev_secret_key(instance_path)
+    if config["ENV"] == "production":
+        config["SESSION_COOKIE_SECURE"] = True
+    config["SQLALCHEMY_DATABASE_URI"] = config.get("DATABASE_URL") or (
+        f"sqlite:///{instance / 'matchloop.sqlite'}"
+    )
+    config["MODEL_DIR"] = str(config.get("MODEL_DIR") or instance / "models")
+    config["EMBEDDED_REDIS_SOCKET"] = str(instance / "redis.sock")
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Return engine options suited to the database behind ``url``."""
+    if url.startswith("sqlite"):
+        # Worker threads and the dev server share the file; wait instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

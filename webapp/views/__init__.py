@@ -1,0 +1,9 @@
+"""Blueprints, one per module; the factory registers everything in BLUEPRINTS."""
+
+from webapp.views.auth import bp as auth_bp
+from webapp.views.collaborations import bp as collaborations_bp
+from webapp.views.errors import bp as errors_bp
+from webapp.views.main import bp as main_bp
+from webapp.views.outcomes import bp as outcomes_bp
+
+BLUEPRINTS = [auth_bp, main_bp, collaborations_bp, outcomes_bp, errors_bp]

@@ -1,0 +1,65 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from webapp.extensions import limiter
+from webapp.forms import LoginForm
+from webapp.models import User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def login_limit() -> str:
+    """Return the configured login rate limit."""
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def safe_next(target: str | None) -> str:
+    """Return ``target`` if it is a local path, else the home page."""
+    if (
+        target
+        and target.startswith("/")
+        and not urlsplit(target).netloc
+        and "\\" not in target
+    ):
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def login():
+    """Show the login form and sign the user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        if user is None or not user.check_password(form.password.data):
+            form.password.errors.append("Wrong email or password.")
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(f"Welcome back, {user.email}.", "success")
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign the current user out."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,1 @@
+"""Job functions run by RQ workers: ids in, results in the database."""
