@@ -10,15 +10,20 @@ from webapp.models.marketplace import (
     Outcome,
     ProfileRevision,
 )
+from webapp.models.training import Deployment, ModelVersion, PredictionLog, TrainingRun
 
 __all__ = [
     "ApiToken",
     "Collaboration",
     "Company",
     "DemoGroundTruth",
+    "Deployment",
     "Influencer",
+    "ModelVersion",
     "NicheActivity",
     "Outcome",
+    "PredictionLog",
     "ProfileRevision",
+    "TrainingRun",
     "User",
 ]

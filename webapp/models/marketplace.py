@@ -146,6 +146,10 @@ class Collaboration(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     budget: Mapped[float] = mapped_column(Money)
     completed_on: Mapped[date | None]
+    # Set when proposed through Matchloop's match pages.
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     # Match factors captured when the collaboration was proposed through Matchloop.
     match_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
