@@ -234,3 +234,64 @@ def outcome_count() -> int:
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve a CSRF-protected twin of ``app`` (same database) on a free port.
+
+    Yields the base URL. The server runs in a background thread and is stopped
+    before ``app`` empties the tables.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    keys = ("ENV", "TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MODEL_DIR")
+    live = create_app(
+        {key: app.config[key] for key in keys}
+        | {"PER_PAGE": app.config["PER_PAGE"], "WTF_CSRF_ENABLED": True}
+        | {"RATELIMIT_ENABLED": False}
+    )
+    server = make_server("127.0.0.1", 0, live, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=30)
+        server.server_close()
+        with live.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """Yield a Playwright page (system Chromium) whose base URL is the live server."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail(
+            f"browser tests need Chromium at {chromium} "
+            "(apt-get install chromium); Playwright's own browsers are not used"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(base_url=live_server)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,12 @@ DEFAULTS: dict[str, Any] = {
     "PREDICTION_LOG_RETENTION_DAYS": 180,
     # seconds a training job may run before the worker kills it
     "TRAINING_JOB_TIMEOUT": 3600,
+    # native threads (OpenMP/BLAS) a training job may use
+    "TRAINING_THREADS": 2,
+    # native threads per web process for predictions (1 avoids contention between requests)
+    "SERVING_THREADS": 1,
+    # seconds a process reuses its encoded candidate pool for rankings before reloading
+    "RANKING_POOL_SECONDS": 300,
     # seconds between scheduler checks for due retraining and purges
     "SCHEDULER_INTERVAL": 60,
     # Python logging level name for the app, workers and scheduler
@@ -103,10 +111,21 @@ def dev_secret_key(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        # Web, worker and scheduler may start together: write a private temp file
+        # and link it into place, so nobody reads a half-written key and the first
+        # link wins.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            with suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            os.unlink(temp)
+    secret = path.read_text().strip()
+    if not secret:
+        raise ConfigError(f"{path} is empty; delete it to generate a new secret")
+    return secret
 
 
 def finalize(config: dict[str, Any], instance_path: str) -> None:
@@ -125,6 +144,8 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         config["SECRET_KEY"] = dev_secret_key(instance_path)
     if config["ENV"] == "production":
         config["SESSION_COOKIE_SECURE"] = True
+        # The "keep me signed in" cookie restores a session: protect it the same way.
+        config["REMEMBER_COOKIE_SECURE"] = True
     config["SQLALCHEMY_DATABASE_URI"] = config.get("DATABASE_URL") or (
         f"sqlite:///{instance / 'matchloop.sqlite'}"
     )
@@ -132,6 +153,8 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     config["EMBEDDED_REDIS_SOCKET"] = str(instance / "redis.sock")
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         config["SQLALCHEMY_DATABASE_URI"]
     )

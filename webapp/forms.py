@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -44,6 +46,15 @@ def coerce_yes_no(value: object) -> bool | None:
     if value in (False, "no", "false"):
         return False
     return None
+
+
+def valid_values(form: FlaskForm) -> dict[str, Any]:
+    """Validate a filter form; return its values without the fields that failed.
+
+    A bad value is shown as a field error and ignored; the other filters still apply.
+    """
+    form.validate()
+    return {name: value for name, value in form.data.items() if name not in form.errors}
 
 
 class LoginForm(FlaskForm):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from webapp.extensions import db
 from webapp.models import Collaboration, Outcome, User
 from webapp.timeutil import utcnow
@@ -51,6 +53,28 @@ def save_outcome(
             collaboration=collaboration, rater_side=side, rated_at=utcnow()
         )
         db.session.add(outcome)
+    fill_outcome(outcome, user, data)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent submission (a double click) inserted this side's rating
+        # between our lookup and our insert: update that row instead.
+        db.session.rollback()
+        outcome = db.session.scalar(
+            db.select(Outcome).where(
+                Outcome.collaboration_id == collaboration.id,
+                Outcome.rater_side == side,
+            )
+        )
+        if outcome is None:
+            raise
+        fill_outcome(outcome, user, data)
+        db.session.commit()
+    return outcome
+
+
+def fill_outcome(outcome: Outcome, user: User, data: dict[str, Any]) -> None:
+    """Copy the submitted rating fields onto ``outcome``."""
     outcome.rated_by = user
     outcome.success_rating = int(data["success_rating"])
     outcome.completion_status = data["completion_status"]
@@ -59,5 +83,3 @@ def save_outcome(
     outcome.would_collaborate_again = bool(data["would_collaborate_again"])
     outcome.success_factors = list(data.get("success_factors") or [])
     outcome.feedback = (data.get("feedback") or "").strip() or None
-    db.session.commit()
-    return outcome

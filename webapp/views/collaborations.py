@@ -17,7 +17,7 @@ from sqlalchemy import or_
 
 from webapp import ratings
 from webapp.extensions import db
-from webapp.forms import CollaborationFilterForm, OutcomeForm
+from webapp.forms import CollaborationFilterForm, OutcomeForm, valid_values
 from webapp.models import Collaboration, Company, Influencer
 
 bp = Blueprint("collaborations", __name__, url_prefix="/collaborations")
@@ -37,18 +37,18 @@ def index():
     """List the user's collaborations, newest first."""
     filters = CollaborationFilterForm(request.args)
     query = visible_collaborations()
-    if filters.validate():
-        if filters.status.data:
-            query = query.where(Collaboration.status == filters.status.data)
-        if filters.q.data:
-            pattern = f"%{filters.q.data.strip()}%"
-            query = query.where(
-                or_(
-                    Collaboration.external_id.ilike(pattern),
-                    Collaboration.influencer.has(Influencer.handle.ilike(pattern)),
-                    Collaboration.company.has(Company.name.ilike(pattern)),
-                )
+    values = valid_values(filters)
+    if values.get("status"):
+        query = query.where(Collaboration.status == values["status"])
+    if values.get("q"):
+        pattern = f"%{values['q'].strip()}%"
+        query = query.where(
+            or_(
+                Collaboration.external_id.ilike(pattern),
+                Collaboration.influencer.has(Influencer.handle.ilike(pattern)),
+                Collaboration.company.has(Company.name.ilike(pattern)),
             )
+        )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template(
         "collaborations/index.html", page=page, filters=filters, side=current_user.side

@@ -25,13 +25,22 @@ def csrf_error(error: CSRFError):
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     """Render any HTTP error with the site layout (or JSON under /api)."""
+    # Keep the headers the error carries (Allow on 405, Retry-After on 429).
+    headers = [
+        (name, value)
+        for name, value in error.get_headers(request.environ)
+        if name.lower() != "content-type"
+    ]
     if wants_json():
         return (
             jsonify(
                 error=error.name.lower().replace(" ", "_"), details=error.description
             ),
             error.code,
+            headers,
         )
-    return render_template(
-        "errors/error.html", error=error, title=error.name
-    ), error.code
+    return (
+        render_template("errors/error.html", error=error, title=error.name),
+        error.code,
+        headers,
+    )

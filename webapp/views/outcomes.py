@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func
 
 from webapp.extensions import db
-from webapp.forms import OutcomeFilterForm
+from webapp.forms import OutcomeFilterForm, valid_values
 from webapp.models import Collaboration, Influencer, Outcome
 from webapp.security import admin_required
 from webapp.timeutil import start_of
@@ -21,21 +21,20 @@ def filtered(filters: OutcomeFilterForm):
     query = (
         db.select(Outcome).join(Outcome.collaboration).join(Collaboration.influencer)
     )
-    if not filters.validate():
-        return query
-    if filters.niche.data:
-        query = query.where(Influencer.niche == filters.niche.data)
-    if filters.rating.data:
-        query = query.where(Outcome.success_rating == int(filters.rating.data))
-    if filters.status.data:
-        query = query.where(Outcome.completion_status == filters.status.data)
-    if filters.side.data:
-        query = query.where(Outcome.rater_side == filters.side.data)
-    if filters.rated_from.data:
-        query = query.where(Outcome.rated_at >= start_of(filters.rated_from.data))
-    if filters.rated_to.data:
+    values = valid_values(filters)
+    if values.get("niche"):
+        query = query.where(Influencer.niche == values["niche"])
+    if values.get("rating"):
+        query = query.where(Outcome.success_rating == int(values["rating"]))
+    if values.get("status"):
+        query = query.where(Outcome.completion_status == values["status"])
+    if values.get("side"):
+        query = query.where(Outcome.rater_side == values["side"])
+    if values.get("rated_from"):
+        query = query.where(Outcome.rated_at >= start_of(values["rated_from"]))
+    if values.get("rated_to"):
         query = query.where(
-            Outcome.rated_at < start_of(filters.rated_to.data + timedelta(days=1))
+            Outcome.rated_at < start_of(values["rated_to"] + timedelta(days=1))
         )
     return query
 
