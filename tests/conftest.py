@@ -7,6 +7,7 @@ Alembic migrations; every test starts from empty tables.
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -143,12 +144,20 @@ def make_user(app):
 
     def make(email: str, role: str = "member", **links) -> User:
         user = User(email=email, role=role, **links)
-        user.set_password(PASSWORD)
+        user.password_hash = _password_hash()
         db.session.add(user)
         db.session.commit()
         return user
 
     return make
+
+
+@functools.cache
+def _password_hash() -> str:
+    """Hash PASSWORD once per run (hashing is deliberately slow)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD)
 
 
 def make_influencer(external_id: str, **overrides) -> Influencer:

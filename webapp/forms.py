@@ -61,7 +61,9 @@ class LoginForm(FlaskForm):
     """Sign in with email and password."""
 
     email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False)]
+        "Email",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[DataRequired(), Email(check_deliverability=False)],
     )
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import cache
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -15,6 +16,12 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 TOKEN_PREFIX = "ml_"
+
+
+@cache
+def _dummy_hash() -> str:
+    """Return a password hash to compare against when the email is unknown."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 class User(UserMixin, db.Model):
@@ -54,6 +61,19 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Return True when ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def authenticate(email: str, password: str) -> User | None:
+        """Return the user with these credentials, or None.
+
+        An unknown email costs the same hashing time as a wrong password, so
+        response times do not reveal which emails have accounts.
+        """
+        user = User.by_email(email)
+        if user is None:
+            check_password_hash(_dummy_hash(), password)
+            return None
+        return user if user.check_password(password) else None
 
     @property
     def is_admin(self) -> bool:

@@ -47,8 +47,8 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.by_email(form.email.data)
-        if user is None or not user.check_password(form.password.data):
+        user = User.authenticate(form.email.data, form.password.data)
+        if user is None:
             form.password.errors.append("Wrong email or password.")
         else:
             login_user(user, remember=form.remember.data)

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
 
 from webapp import ratings
 from webapp.extensions import db
@@ -49,7 +50,11 @@ def index():
                 Collaboration.company.has(Company.name.ilike(pattern)),
             )
         )
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(
+        query.options(selectinload(Collaboration.outcomes)),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
     return render_template(
         "collaborations/index.html", page=page, filters=filters, side=current_user.side
     )
