@@ -1,0 +1,1 @@
+"""Model-type plugins shipped with Matchloop (declared in setup.cfg entry points)."""

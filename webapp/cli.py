@@ -77,15 +77,24 @@ def create_demo_users_command() -> None:
 
 @click.command("seed-demo")
 @click.option(
-    "--influencers", default=2000, show_default=True, help="Influencers to create."
+    "--influencers",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Influencers to create.",
 )
 @click.option(
-    "--companies", default=300, show_default=True, help="Companies to create."
+    "--companies",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Companies to create.",
 )
 @click.option(
     "--collaborations",
     default=10000,
     show_default=True,
+    type=click.IntRange(1),
     help="Collaborations to create.",
 )
 @click.option(
@@ -171,6 +180,44 @@ def import_csv_command(**files) -> None:
         )
         sys.exit(1)
     click.echo(report.summary())
+    if "outcomes" in paths:
+        from webapp import retraining
+
+        retraining.retrain_after_new_outcomes(current_app._get_current_object())
+
+
+@click.command("train")
+@click.argument("model_type")
+@click.option(
+    "--wait", is_flag=True, help="Show progress until the run ends; exit 1 if it fails."
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A training parameter of the model type (repeatable), e.g. algorithm=random_forest.",
+)
+@click.option(
+    "--timeout", default=3600, show_default=True, help="Seconds --wait waits."
+)
+@with_appcontext
+def train_command(model_type, wait, params, timeout) -> None:
+    """Queue a training run of MODEL_TYPE for a worker (e.g. match_success)."""
+    from webapp import training_runs
+    from webapp.cli_training import parse_params, wait_for_run
+
+    try:
+        run = training_runs.start_training(
+            model_type, parse_params(model_type, params), trigger="cli"
+        )
+    except KeyError:
+        raise click.ClickException(f"unknown model type {model_type!r}") from None
+    except training_runs.TrainingBusy as busy:
+        raise click.ClickException(str(busy)) from None
+    click.echo(f"Queued training run {run.id} ({run.job_id}).")
+    if wait and not wait_for_run(run.id, timeout):
+        sys.exit(1)
 
 
 @click.command("worker")
@@ -216,6 +263,7 @@ COMMANDS = [
     create_demo_users_command,
     seed_demo_command,
     import_csv_command,
+    train_command,
     worker_command,
     scheduler_command,
     up_command,

@@ -159,7 +159,17 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         config["SQLALCHEMY_DATABASE_URI"]
     )
     if not config.get("RATELIMIT_STORAGE_URI"):
-        config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+        config["RATELIMIT_STORAGE_URI"] = limiter_storage(config.get("REDIS_URL"))
+
+
+def limiter_storage(redis_url: str | None) -> str:
+    """Return the rate-limit storage URI for a Redis URL (memory without one)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        # The limits library spells Redis-over-a-socket redis+unix://.
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
 
 
 def engine_options(url: str) -> dict[str, Any]:

@@ -42,8 +42,11 @@ class TrainingData:
     X: np.ndarray
     y: np.ndarray
     feature_names: list[str]
+    # When each row's moment was (datetime64); rows are sorted by it.
     times: np.ndarray
     target: str
+    # When each label became known (datetime64); defaults to ``times``.
+    label_times: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,11 +56,35 @@ class TrainingData:
             raise ValueError("X must be 2-D with one column per feature name")
         if len(self.times) > 1 and np.any(np.diff(self.times.astype("int64")) < 0):
             raise ValueError("rows must be ordered by time")
+        if self.label_times is None:
+            self.label_times = self.times
 
     @property
     def n_samples(self) -> int:
         """Number of labelled rows."""
         return int(len(self.y))
+
+    def time_folds(self, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Return honest time-ordered (train, validation) index pairs.
+
+        Validation blocks follow each other in time (scikit-learn's
+        TimeSeriesSplit); each block is scored by a model trained only on rows
+        whose labels were known before the block starts, as it would have been
+        in production.
+        """
+        from sklearn.model_selection import TimeSeriesSplit
+
+        if self.n_samples <= n_splits:
+            raise TrainingFailed(
+                f"{self.n_samples} labelled rows cannot fill {n_splits} validation windows."
+            )
+        folds = []
+        starts = self.times.astype("datetime64[s]")
+        known = self.label_times.astype("datetime64[s]")
+        for train, valid in TimeSeriesSplit(n_splits=n_splits).split(self.X):
+            train = train[known[train] < starts[valid[0]]]
+            folds.append((train, valid))
+        return folds
 
 
 @dataclass
@@ -108,6 +135,12 @@ class ModelType:
     def explain(self, artifact: Any, rows: np.ndarray) -> np.ndarray:
         """Return signed per-feature contributions (n x f) to each row's score."""
         raise NotImplementedError
+
+    def predict_and_explain(
+        self, artifact: Any, rows: np.ndarray
+    ) -> tuple[Predictions, np.ndarray]:
+        """Return ``predict`` and ``explain`` together; override to share work."""
+        return self.predict(artifact, rows), self.explain(artifact, rows)
 
 
 class ModelTypeRegistry:

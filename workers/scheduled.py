@@ -1,10 +1,68 @@
-"""Periodic jobs enqueued by the RQ cron scheduler."""
+"""Periodic jobs enqueued by the RQ cron scheduler (``flask --app wsgi scheduler``)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from webapp import jobs, retraining, training_runs
+from webapp.extensions import db
+from webapp.models import PredictionLog, TrainingRun
+from webapp.models.training import ACTIVE_RUN_STATUSES
+from webapp.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+# A queued run whose job Redis no longer knows is given this long before it is failed.
+ORPHAN_GRACE = timedelta(minutes=2)
+
+
+def check_retraining() -> int:
+    """Start retraining for every model type with enough new outcomes; return how many."""
+    return len(retraining.retrain_if_due(current_app._get_current_object()))
+
+
+def reap_stale_runs() -> int:
+    """Fail runs whose job was lost (worker died, Redis flushed); return how many."""
+    reaped = 0
+    runs = db.session.scalars(
+        select(TrainingRun).where(TrainingRun.status.in_(ACTIVE_RUN_STATUSES))
+    ).all()
+    for run in runs:
+        job = jobs.fetch_job(run.job_id) if run.job_id else None
+        status = job.get_status(refresh=True) if job is not None else None
+        if status in ("failed", "stopped", "canceled"):
+            reason = f"the worker reported the job {status}"
+        elif job is None and utcnow() - run.created_at > ORPHAN_GRACE:
+            reason = "the queue lost the job (worker or Redis restarted)"
+        else:
+            continue
+        training_runs.fail_run(run, reason)
+        log.warning("training run %s failed: %s", run.id, reason)
+        reaped += 1
+    return reaped
+
+
+def purge_prediction_logs() -> int:
+    """Delete prediction log rows older than PREDICTION_LOG_RETENTION_DAYS; return how many."""
+    cutoff = utcnow() - timedelta(
+        days=int(current_app.config["PREDICTION_LOG_RETENTION_DAYS"])
+    )
+    result = db.session.execute(
+        delete(PredictionLog).where(PredictionLog.created_at < cutoff)
+    )
+    db.session.commit()
+    return result.rowcount or 0
 
 
 def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the periodic jobs and their intervals for ``make_scheduler``."""
-    return []
+    every = int(config["SCHEDULER_INTERVAL"])
+    return [
+        {"func": check_retraining, "interval": every},
+        {"func": reap_stale_runs, "interval": every},
+        {"func": purge_prediction_logs, "interval": 3600},
+    ]

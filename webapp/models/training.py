@@ -86,9 +86,7 @@ class ModelVersion(db.Model):
 
     __tablename__ = "model_versions"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('candidate', 'active', 'archived')", name="status"
-        ),
+        CheckConstraint("status IN ('candidate', 'active', 'archived')", name="status"),
         Index("uq_model_versions_type_version", "model_type", "version", unique=True),
         Index(
             "uq_model_versions_one_active",
@@ -145,7 +143,9 @@ class Deployment(db.Model):
     )
     # first (automatic), promote, rollback
     action: Mapped[str] = mapped_column(String(24))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

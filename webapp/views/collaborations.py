@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
-from webapp import ratings
+from webapp import ratings, retraining
 from webapp.extensions import db
 from webapp.forms import CollaborationFilterForm, OutcomeForm, valid_values
 from webapp.models import Collaboration, Company, Influencer
@@ -83,6 +83,7 @@ def rate(external_id: str):
         form.would_collaborate_again.data = existing.would_collaborate_again
     if form.validate_on_submit():
         ratings.save_outcome(collaboration, current_user, form.data)
+        retraining.retrain_after_new_outcomes(current_app._get_current_object())
         flash(
             "Rating updated." if existing else "Thank you, your rating is saved.",
             "success",

@@ -1,0 +1,1 @@
+"""The match_success model type: will this collaboration succeed?"""

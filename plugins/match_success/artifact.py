@@ -1,0 +1,102 @@
+"""What a trained match_success model stores: estimator, calibrator, and serving aids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+Z_95 = 1.959964  # two-sided 95 % normal quantile
+EPS = 1e-6
+
+
+class Calibrator:
+    """Maps raw model probabilities to calibrated ones (isotonic or sigmoid)."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self._model: Any = None
+
+    def fit(self, p: np.ndarray, y: np.ndarray) -> Calibrator:
+        """Learn the mapping from held-out predictions ``p`` and outcomes ``y``."""
+        if self.method == "isotonic":
+            self._model = IsotonicRegression(
+                y_min=0.0, y_max=1.0, out_of_bounds="clip"
+            ).fit(p, y)
+        elif self.method == "sigmoid":
+            self._model = LogisticRegression(C=1e4).fit(_logit(p)[:, None], y)
+        else:
+            raise ValueError(f"unknown calibration method {self.method!r}")
+        return self
+
+    def transform(self, p: np.ndarray) -> np.ndarray:
+        """Return calibrated probabilities for raw ``p``."""
+        if self.method == "isotonic":
+            return np.clip(self._model.predict(p), EPS, 1 - EPS)
+        return self._model.predict_proba(_logit(p)[:, None])[:, 1]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, EPS, 1 - EPS)
+    return np.log(clipped / (1 - clipped))
+
+
+@dataclass
+class MatchArtifact:
+    """A fitted match_success model plus what serving needs to qualify its answers."""
+
+    estimator: Any
+    algorithm: str
+    feature_names: list[str]
+    calibrator: Calibrator | None
+    # Per-feature training medians (baseline for explanations) and 1 %/99 % quantiles.
+    medians: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    # Held-out calibration by bin: edges, predicted, observed, count.
+    bins: dict[str, list[float]] = field(default_factory=dict)
+
+    def member_probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Return raw success probabilities, one row per ensemble member (one for single models).
+
+        Soft voting with equal weights is the mean of these rows.
+        """
+        members = getattr(self.estimator, "estimators_", None)
+        if self.algorithm != "soft_voting" or not members:
+            return self.estimator.predict_proba(rows)[:, 1][None, :]
+        return np.vstack([m.predict_proba(rows)[:, 1] for m in members])
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Map raw probabilities to calibrated ones (identity without a calibrator)."""
+        return self.calibrator.transform(raw) if self.calibrator else raw
+
+    def proba(self, rows: np.ndarray) -> np.ndarray:
+        """Return the calibrated success probability per row."""
+        return self.calibrate(self.member_probabilities(rows).mean(axis=0))
+
+    def support(self, rows: np.ndarray) -> np.ndarray:
+        """Return the share of features inside the training range (1 %..99 %) per row."""
+        inside = (rows >= self.low) & (rows <= self.high)
+        return inside.mean(axis=1)
+
+    def interval(
+        self, p: np.ndarray, spread: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return a 95 % band around ``p`` from held-out calibration and model spread.
+
+        The half-width combines the sampling error of the observed success rate in
+        p's calibration bin, that bin's held-out calibration gap, and (for the
+        ensemble) disagreement between members.
+        """
+        edges = np.asarray(self.bins["edges"])
+        count = np.asarray(self.bins["count"])
+        gap = np.abs(
+            np.asarray(self.bins["observed"]) - np.asarray(self.bins["predicted"])
+        )
+        b = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(count) - 1)
+        sampling = np.sqrt(p * (1 - p) / np.maximum(count[b], 1))
+        half = Z_95 * np.sqrt(sampling**2 + gap[b] ** 2 + spread**2)
+        return np.clip(p - half, 0, 1), np.clip(p + half, 0, 1)

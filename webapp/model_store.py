@@ -1,0 +1,101 @@
+"""Model artifacts on disk: atomic writes, sha256 fingerprints, verified loads, a cache.
+
+An artifact is written to a temporary file in the target directory, flushed to
+disk and renamed into place, so readers never see half a file. It is loaded only
+after the bytes on disk hash to the sha256 recorded in the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+import joblib
+
+
+class ArtifactError(RuntimeError):
+    """The artifact is missing or its bytes do not match the registry's sha256."""
+
+
+@dataclass(frozen=True)
+class StoredArtifact:
+    """Where an artifact was written and its fingerprint."""
+
+    path: str  # relative to the model directory
+    sha256: str
+    size_bytes: int
+
+
+def save(
+    model_dir: str | Path, model_type: str, version: int, artifact: Any
+) -> StoredArtifact:
+    """Serialise ``artifact`` atomically under ``model_dir/model_type/``."""
+    buffer = io.BytesIO()
+    joblib.dump(artifact, buffer, compress=3)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    folder = Path(model_dir) / model_type
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = f"{model_type}/v{version}-{digest[:12]}.joblib"
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".joblib")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, Path(model_dir) / relative)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return StoredArtifact(path=relative, sha256=digest, size_bytes=len(data))
+
+
+def read_verified(model_dir: str | Path, relative: str, sha256: str) -> bytes:
+    """Return the artifact's bytes if they hash to ``sha256``; raise ArtifactError otherwise."""
+    path = Path(model_dir) / relative
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(
+            f"artifact {relative} is missing from {model_dir}"
+        ) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise ArtifactError(
+            f"artifact {relative} was altered: sha256 {actual[:12]}… does not match the registry's {sha256[:12]}…"
+        )
+    return data
+
+
+class ArtifactCache:
+    """Loaded artifacts kept per process, keyed by sha256 (a small LRU)."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = Lock()
+
+    def load(self, model_dir: str | Path, relative: str, sha256: str) -> Any:
+        """Return the verified, deserialised artifact, from the cache when possible."""
+        with self._lock:
+            if sha256 in self._items:
+                self._items.move_to_end(sha256)
+                return self._items[sha256]
+        artifact = joblib.load(io.BytesIO(read_verified(model_dir, relative, sha256)))
+        with self._lock:
+            self._items[sha256] = artifact
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return artifact
+
+    def clear(self) -> None:
+        """Forget every loaded artifact."""
+        with self._lock:
+            self._items.clear()

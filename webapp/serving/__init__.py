@@ -1,0 +1,223 @@
+"""Serving match predictions: predict pairs, rank candidates, route, fall back, log.
+
+``predict_pairs`` answers with fresh features; ``rank_influencers`` and
+``rank_companies`` score every candidate in one vectorised pass over a cached
+candidate pool. Every served prediction is written to the prediction log.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.features import as_snapshot
+from webapp.models import Collaboration, Company, Influencer
+from webapp.serving import live
+from webapp.serving.predict import (
+    MATCH_TYPE,
+    contributions,
+    log_predictions,
+    result,
+    score_rows,
+)
+from webapp.serving.state import serving_state
+
+OPEN_STATUSES = ("proposed", "accepted", "active")
+
+__all__ = [
+    "MATCH_TYPE",
+    "predict_pairs",
+    "rank_companies",
+    "rank_influencers",
+    "serving_state",
+    "snapshot_for",
+]
+
+
+def _min_rating() -> int:
+    return int(current_app.config["SUCCESS_MIN_RATING"])
+
+
+def predict_pairs(
+    pairs: list[tuple[Influencer, Company]],
+    budgets: list[float | None] | None = None,
+    source: str = "api",
+) -> list[dict[str, Any]]:
+    """Predict success for each (influencer, company) pair, in order.
+
+    Each pair is routed by its company (the subject), so a brand sees one model
+    version consistently.
+    """
+    if not pairs:
+        return []
+    budgets = budgets or [None] * len(pairs)
+    pool = serving_state().pool.get(_min_rating())
+    rows = live.pair_rows(
+        pool, [i.id for i, _ in pairs], [c.id for _, c in pairs], budgets
+    )
+    by_subject: dict[str, list[int]] = defaultdict(list)
+    for k, (_, company) in enumerate(pairs):
+        by_subject[company.external_id].append(k)
+    answers: list[dict[str, Any]] = [{}] * len(pairs)
+    for subject, members in by_subject.items():
+        sub = rows[members]
+        scored = score_rows(sub, subject, explain=True)
+        contribution = scored.contributions
+        served = []
+        for local, k in enumerate(members):
+            influencer, company = pairs[k]
+            answers[k] = {
+                "influencer_id": influencer.external_id,
+                "company_id": company.external_id,
+                **result(scored, local, sub[local], contribution[local]),
+            }
+            served.append((local, influencer.id, company.id))
+        log_predictions(scored, served, subject, source)
+    return answers
+
+
+def snapshot_for(
+    influencer: Influencer, company: Company, budget: float | None
+) -> dict[str, Any]:
+    """Return the match snapshot to store on a collaboration proposed through Matchloop."""
+    pool = serving_state().pool.get(_min_rating())
+    rows = live.pair_rows(pool, [influencer.id], [company.id], [budget])
+    scored = score_rows(rows, company.external_id)
+    return {
+        "features": as_snapshot(rows[0]),
+        "model_type": MATCH_TYPE,
+        "model_version": scored.version.version if scored.version else None,
+        "variant": scored.variant,
+        "success_probability": float(scored.probability[0]),
+        "fallback": scored.fallback,
+    }
+
+
+def _open_partners(column, other, entity_id: int) -> set[int]:
+    """Return ids on the other side that already have an open collaboration with this one."""
+    return set(
+        db.session.scalars(
+            select(other).where(
+                column == entity_id, Collaboration.status.in_(OPEN_STATUSES)
+            )
+        )
+    )
+
+
+def _top(scored, mask: np.ndarray, limit: int) -> np.ndarray:
+    """Return the indices of the ``limit`` best-scored rows allowed by ``mask``."""
+    candidates = np.flatnonzero(mask)
+    order = np.argsort(-scored.probability[candidates], kind="stable")
+    return candidates[order[:limit]]
+
+
+def rank_influencers(
+    company: Company,
+    limit: int = 20,
+    filters: dict[str, Any] | None = None,
+    budget: float | None = None,
+    source: str = "rank",
+) -> list[dict[str, Any]]:
+    """Rank every influencer for ``company``; return the best ``limit`` with reasons."""
+    pool = serving_state().pool.get(_min_rating(), require=("company", company.id))
+    rows = pool.rows_for_company(company.id, budget)
+    scored = score_rows(rows, company.external_id)
+    mask = _influencer_mask(pool, filters or {})
+    busy = _open_partners(
+        Collaboration.company_id, Collaboration.influencer_id, company.id
+    )
+    if busy:
+        mask &= ~np.isin(pool.influencer_ids, list(busy))
+    top = _top(scored, mask, limit)
+    contribution = contributions(scored, rows[top])
+    answers = []
+    for local, i in enumerate(top):
+        profile = pool.influencer_profiles[i]
+        answers.append(
+            {
+                "influencer": _influencer_card(profile),
+                **result(scored, i, rows[i], contribution[local]),
+            }
+        )
+    log_predictions(
+        scored,
+        [(int(i), int(pool.influencer_ids[i]), company.id) for i in top],
+        company.external_id,
+        source,
+    )
+    return answers
+
+
+def rank_companies(
+    influencer: Influencer, limit: int = 20, source: str = "rank"
+) -> list[dict[str, Any]]:
+    """Rank every company for ``influencer``; return the best ``limit`` with reasons."""
+    pool = serving_state().pool.get(
+        _min_rating(), require=("influencer", influencer.id)
+    )
+    rows = pool.rows_for_influencer(influencer.id)
+    answers = []
+    mask = np.ones(len(pool.company_ids), dtype=bool)
+    busy = _open_partners(
+        Collaboration.influencer_id, Collaboration.company_id, influencer.id
+    )
+    if busy:
+        mask &= ~np.isin(pool.company_ids, list(busy))
+    # The influencer asking is the routing subject for this list.
+    scored = score_rows(rows, influencer.external_id)
+    top = _top(scored, mask, limit)
+    contribution = contributions(scored, rows[top])
+    for local, i in enumerate(top):
+        answers.append(
+            {
+                "company": _company_card(pool.company_profiles[i]),
+                **result(scored, i, rows[i], contribution[local]),
+            }
+        )
+    log_predictions(
+        scored,
+        [(int(i), influencer.id, int(pool.company_ids[i])) for i in top],
+        influencer.external_id,
+        source,
+    )
+    return answers
+
+
+def _influencer_mask(pool, filters: dict[str, Any]) -> np.ndarray:
+    """Return which influencers pass the ranking filters."""
+    profiles = pool.influencer_profiles
+    mask = np.ones(len(profiles), dtype=bool)
+    if filters.get("niche"):
+        mask &= np.array([p["niche"] == filters["niche"] for p in profiles])
+    if filters.get("country"):
+        mask &= np.array([p["country"] == filters["country"] for p in profiles])
+    if filters.get("min_followers"):
+        mask &= pool.influencers.followers >= float(filters["min_followers"])
+    if filters.get("max_rate"):
+        mask &= pool.influencers.rate <= float(filters["max_rate"])
+    return mask
+
+
+def _influencer_card(profile: dict[str, Any]) -> dict[str, Any]:
+    """Return the public summary of an influencer profile."""
+    keys = (
+        "handle",
+        "niche",
+        "country",
+        "followers",
+        "engagement_rate",
+        "rate_per_post",
+        "platforms",
+    )
+    return {"id": profile["external_id"], **{k: profile[k] for k in keys}}
+
+
+def _company_card(profile: dict[str, Any]) -> dict[str, Any]:
+    """Return the public summary of a company profile."""
+    keys = ("name", "industry", "country", "budget_per_campaign", "target_niches")
+    return {"id": profile["external_id"], **{k: profile[k] for k in keys}}

@@ -1,0 +1,189 @@
+"""Scoring feature rows with the routed model version, or the fallback scorer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import insert
+
+from webapp.extensions import db
+from webapp.features import FEATURE_LABELS, FEATURE_NAMES
+from webapp.model_store import ArtifactError
+from webapp.model_types import registry_of
+from webapp.models import ModelVersion, PredictionLog
+from webapp.serving import fallback
+from webapp.serving.routing import route
+from webapp.serving.state import serving_state
+
+log = logging.getLogger(__name__)
+MATCH_TYPE = "match_success"
+TOP_FACTORS = 5
+
+
+@dataclass
+class Scored:
+    """Scores for n rows and how they were produced."""
+
+    probability: np.ndarray
+    confidence: np.ndarray
+    low: np.ndarray | None
+    high: np.ndarray | None
+    version: ModelVersion | None
+    variant: str | None
+    fallback_reason: str | None
+    artifact: Any = None
+    # Per-feature contributions, when the caller asked for them.
+    contributions: np.ndarray | None = None
+
+    @property
+    def fallback(self) -> bool:
+        """True when the rule-based scorer answered."""
+        return self.version is None
+
+    def model_info(self) -> dict[str, Any]:
+        """Return ``{"type", "version"}`` for responses."""
+        return {
+            "type": MATCH_TYPE,
+            "version": self.version.version if self.version else None,
+        }
+
+
+def _usable_version(
+    subject: str,
+) -> tuple[ModelVersion | None, Any, str | None, str | None]:
+    """Return (version, artifact, variant, fallback reason) for ``subject``."""
+    state = serving_state()
+    chosen = route(state.active, MATCH_TYPE, subject)
+    if chosen.version_id is None:
+        return None, None, None, chosen.reason
+    version = db.session.get(ModelVersion, chosen.version_id)
+    if version is None:
+        return None, None, None, "the routed version no longer exists"
+    try:
+        artifact = state.artifacts.load(
+            current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
+        )
+    except ArtifactError as error:
+        _record_artifact_error(version, str(error))
+        return None, None, None, f"{version.label} unavailable: {error}"
+    return version, artifact, chosen.variant, None
+
+
+def _record_artifact_error(version: ModelVersion, message: str) -> None:
+    """Log a refused artifact and show it to admins on the version."""
+    log.error("refusing artifact of %s: %s", version.label, message)
+    if version.artifact_error != message:
+        version.artifact_error = message
+        db.session.commit()
+
+
+def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
+    """Score feature rows with the version routed for ``subject``, or the fallback.
+
+    With ``explain``, per-feature contributions are computed in the same pass.
+    """
+    version, artifact, variant, reason = _usable_version(subject)
+    if version is None:
+        p = fallback.score(rows)
+        return Scored(
+            p,
+            np.full(len(p), fallback.CONFIDENCE),
+            None,
+            None,
+            None,
+            None,
+            reason,
+            contributions=fallback.explain(rows) if explain else None,
+        )
+    plugin = registry_of(current_app).get(MATCH_TYPE)
+    if explain:
+        predictions, explained = plugin.predict_and_explain(artifact, rows)
+    else:
+        predictions, explained = plugin.predict(artifact, rows), None
+    extra = predictions.extra
+    return Scored(
+        predictions.score,
+        predictions.confidence,
+        extra.get("low"),
+        extra.get("high"),
+        version,
+        variant,
+        None,
+        artifact,
+        explained,
+    )
+
+
+def contributions(scored: Scored, rows: np.ndarray) -> np.ndarray:
+    """Return signed per-feature contributions for ``rows`` from the same scorer."""
+    if scored.fallback:
+        return fallback.explain(rows)
+    return registry_of(current_app).get(MATCH_TYPE).explain(scored.artifact, rows)
+
+
+def factors(
+    row: np.ndarray, contribution: np.ndarray, top: int = TOP_FACTORS
+) -> list[dict[str, Any]]:
+    """Return the ``top`` features by absolute contribution, signed."""
+    order = np.argsort(-np.abs(contribution))[:top]
+    return [
+        {
+            "feature": FEATURE_NAMES[j],
+            "label": FEATURE_LABELS[FEATURE_NAMES[j]],
+            "value": round(float(row[j]), 4),
+            "contribution": round(float(contribution[j]), 4),
+        }
+        for j in order
+    ]
+
+
+def result(
+    scored: Scored, i: int, row: np.ndarray, contribution: np.ndarray
+) -> dict[str, Any]:
+    """Return the public description of prediction ``i``."""
+    interval = None
+    if scored.low is not None:
+        interval = {
+            "low": round(float(scored.low[i]), 4),
+            "high": round(float(scored.high[i]), 4),
+        }
+    return {
+        "success_probability": round(float(scored.probability[i]), 4),
+        "confidence": round(float(scored.confidence[i]), 4),
+        "interval": interval,
+        "factors": factors(row, contribution),
+        "model": scored.model_info(),
+        "fallback": scored.fallback,
+        "fallback_reason": scored.fallback_reason,
+    }
+
+
+def log_predictions(
+    scored: Scored,
+    served: list[tuple[int, int, int]],
+    subject: str,
+    source: str,
+) -> None:
+    """Write one PredictionLog row per served (row index, influencer id, company id); commit."""
+    rows = [
+        {
+            "model_type": MATCH_TYPE,
+            "version_id": scored.version.id if scored.version else None,
+            "fallback": scored.fallback,
+            "subject": subject[:100],
+            "influencer_id": influencer_id,
+            "company_id": company_id,
+            "score": float(scored.probability[i]),
+            "confidence": float(scored.confidence[i]),
+            "variant": scored.variant,
+            "source": source,
+        }
+        for i, influencer_id, company_id in served
+    ]
+    if rows:
+        db.session.execute(insert(PredictionLog), rows)
+        db.session.commit()
