@@ -122,6 +122,8 @@ class HistoryIndex:
     def _pair_id(self, influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
         """Map pairs to dense ids; pairs never seen get an id past the known ones."""
         codes = _pair_codes(influencer, company)
+        if len(self._pairs) == 0:
+            return np.zeros(len(codes), dtype=np.int64)
         position = np.searchsorted(self._pairs, codes)
         found = (position < len(self._pairs)) & (
             self._pairs[np.minimum(position, len(self._pairs) - 1)] == codes

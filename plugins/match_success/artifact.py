@@ -28,6 +28,11 @@ class Calibrator:
             ).fit(p, y)
         elif self.method == "sigmoid":
             self._model = LogisticRegression(C=1e4).fit(_logit(p)[:, None], y)
+            if self._model.coef_[0, 0] <= 0:
+                # Held-out scores ran against the outcomes: a sigmoid would invert the
+                # ranking, so fall back to a monotone (isotonic) map.
+                self.method = "isotonic"
+                return self.fit(p, y)
         else:
             raise ValueError(f"unknown calibration method {self.method!r}")
         return self

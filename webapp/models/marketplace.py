@@ -15,6 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    insert,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -223,3 +226,37 @@ class NicheActivity(db.Model):
     niche: Mapped[str] = mapped_column(String(32))
     period_start: Mapped[date]
     value: Mapped[float] = mapped_column(Float)
+
+
+def _record_revision(kind: str, fields: tuple[str, ...]):
+    """Return a mapper hook that stores a ProfileRevision when profile fields change.
+
+    ORM inserts and updates go through it; bulk writers (import, demo) write their
+    revisions themselves.
+    """
+
+    def hook(mapper, connection, target) -> None:
+        state = inspect(target)
+        if state.has_identity and not any(
+            state.attrs[field].history.has_changes() for field in fields
+        ):
+            return
+        connection.execute(
+            insert(ProfileRevision).values(
+                kind=kind,
+                entity_id=target.id,
+                valid_from=utcnow(),
+                attributes=target.profile(),
+            )
+        )
+
+    return hook
+
+
+for _model, _kind, _fields in (
+    (Influencer, "influencer", INFLUENCER_PROFILE_FIELDS),
+    (Company, "company", COMPANY_PROFILE_FIELDS),
+):
+    _hook = _record_revision(_kind, _fields)
+    event.listen(_model, "after_insert", _hook)
+    event.listen(_model, "after_update", _hook)

@@ -1,0 +1,189 @@
+"""Serving: routing, fallback, refused artifacts, promotion, ranking, logging."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from webapp import demo, features, registry, serving, training_data
+from webapp.extensions import db
+from webapp.models import (
+    Collaboration,
+    Company,
+    Deployment,
+    Influencer,
+    ModelVersion,
+    PredictionLog,
+    TrainingRun,
+)
+from webapp.serving import live
+from workers.training import train_model
+
+
+def train(algorithm: str = "logistic_regression") -> ModelVersion:
+    run = TrainingRun(
+        model_type="match_success", params={"algorithm": algorithm, "n_splits": 3}
+    )
+    db.session.add(run)
+    db.session.commit()
+    version_id = train_model(run.id)
+    return db.session.get(ModelVersion, version_id)
+
+
+@pytest.fixture
+def seeded(app):
+    app.config["MIN_TRAINING_SAMPLES"] = 100
+    demo.seed_world(
+        n_influencers=150,
+        n_companies=20,
+        n_collaborations=1200,
+        seed=3,
+        progress=lambda f, s: None,
+    )
+    serving.serving_state().clear()
+    return app
+
+
+def some_pair():
+    influencer = db.session.scalars(
+        db.select(Influencer).order_by(Influencer.id)
+    ).first()
+    company = db.session.scalars(db.select(Company).order_by(Company.id)).first()
+    return influencer, company
+
+
+def log_count() -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(PredictionLog))
+
+
+def test_fallback_answers_before_any_training(seeded):
+    [answer] = serving.predict_pairs([some_pair()])
+    assert answer["fallback"] is True
+    assert answer["model"] == {"type": "match_success", "version": None}
+    assert answer["fallback_reason"] == "no active version"
+    assert answer["confidence"] == pytest.approx(0.2)
+    assert 0 < answer["success_probability"] < 1
+    assert len(answer["factors"]) == 5
+    assert log_count() == 1
+
+
+def test_active_version_serves_with_factors_and_logging(seeded):
+    version = train()
+    assert version.status == "active"
+    pairs = [some_pair(), some_pair()]
+    answers = serving.predict_pairs(pairs, source="api")
+    assert [a["model"]["version"] for a in answers] == [1, 1]
+    assert answers[0]["fallback"] is False
+    assert (
+        answers[0]["interval"]["low"]
+        <= answers[0]["success_probability"]
+        <= answers[0]["interval"]["high"]
+    )
+    assert {f["feature"] for f in answers[0]["factors"]} <= set(features.FEATURE_NAMES)
+    logged = db.session.scalars(db.select(PredictionLog)).all()
+    assert [(row.version_id, row.fallback, row.source) for row in logged] == [
+        (version.id, False, "api")
+    ] * 2
+
+
+def test_altered_artifact_is_refused_and_fallback_serves(seeded):
+    version = train()
+    path = seeded.config["MODEL_DIR"] + "/" + version.artifact_path
+    with open(path, "ab") as handle:
+        handle.write(b"tampered")
+    serving.serving_state().clear()
+    [answer] = serving.predict_pairs([some_pair()])
+    assert answer["fallback"] is True
+    assert "altered" in answer["fallback_reason"]
+    db.session.refresh(version)
+    assert "altered" in version.artifact_error  # shown to admins
+    assert db.session.scalars(db.select(PredictionLog)).one().fallback is True
+
+
+def test_promotion_and_rollback_switch_the_serving_version(seeded):
+    first = train()
+    second = train("gradient_boosting")
+    assert (first.status, second.status) == ("active", "candidate")
+    registry.promote(second, actor=None, note="better")
+    serving.serving_state().active.clear()  # what the 2 s cache expiry does in production
+    assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 2
+    registry.rollback("match_success", actor=None)
+    serving.serving_state().active.clear()
+    assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 1
+    actions = [
+        d.action
+        for d in db.session.scalars(db.select(Deployment).order_by(Deployment.id))
+    ]
+    assert actions == ["first", "promote", "rollback"]
+    db.session.refresh(second)
+    assert second.status == "archived"
+
+
+def test_rollback_without_history_is_refused(seeded):
+    train()
+    with pytest.raises(registry.RegistryActionError, match="no previous version"):
+        registry.rollback("match_success", actor=None)
+
+
+def test_ranking_scores_every_candidate_and_excludes_open_partners(seeded):
+    train()
+    company = db.session.scalars(db.select(Company).order_by(Company.id)).first()
+    ranked = serving.rank_influencers(company, limit=10)
+    probabilities = [r["success_probability"] for r in ranked]
+    assert len(ranked) == 10 and probabilities == sorted(probabilities, reverse=True)
+    busy = set(
+        db.session.scalars(
+            db.select(Influencer.external_id)
+            .join(Collaboration, Collaboration.influencer_id == Influencer.id)
+            .where(
+                Collaboration.company_id == company.id,
+                Collaboration.status.in_(("proposed", "accepted", "active")),
+            )
+        )
+    )
+    assert not busy & {r["influencer"]["id"] for r in ranked}
+    niche = ranked[0]["influencer"]["niche"]
+    assert {
+        r["influencer"]["niche"]
+        for r in serving.rank_influencers(company, 5, {"niche": niche})
+    } == {niche}
+    assert log_count() == 15
+
+
+def test_brands_are_ranked_for_an_influencer(seeded):
+    influencer, _ = some_pair()
+    ranked = serving.rank_companies(influencer, limit=5)
+    assert len(ranked) == 5 and "name" in ranked[0]["company"]
+
+
+def test_snapshot_holds_every_feature(seeded):
+    snapshot = serving.snapshot_for(*some_pair(), budget=900.0)
+    assert set(snapshot["features"]) == set(features.FEATURE_NAMES)
+    assert features.from_snapshot(snapshot["features"]) is not None
+    assert snapshot["fallback"] is True and snapshot["model_version"] is None
+
+
+Row = namedtuple("Row", "influencer_id company_id proposed_on budget match_snapshot")
+
+
+def test_serving_features_match_training_features(seeded):
+    """No train/serve skew: a pair scored now gets the features training would compute
+    for a collaboration proposed now (up to one day of account age)."""
+    influencer, company = some_pair()
+    pool = serving.serving_state().pool.get(4)
+    served = live.pair_rows(pool, [influencer.id], [company.id], [750.0])[0]
+    tomorrow = date.today() + timedelta(days=1)
+    trained = training_data.pair_features_at_proposal(
+        [Row(influencer.id, company.id, tomorrow, 750.0, {})], min_rating=4
+    )[0]
+    ages = [
+        features.FEATURE_NAMES.index(n)
+        for n in ("influencer_age_years", "company_age_years")
+    ]
+    same = np.ones(len(served), dtype=bool)
+    same[ages] = False
+    np.testing.assert_allclose(served[same], trained[same])
+    np.testing.assert_allclose(served[ages], trained[ages], atol=2 / 365)
