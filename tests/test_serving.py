@@ -174,7 +174,7 @@ def test_serving_features_match_training_features(seeded):
     for a collaboration proposed now (up to one day of account age)."""
     influencer, company = some_pair()
     pool = serving.serving_state().pool.get(4)
-    served = live.pair_rows(pool, [influencer.id], [company.id], [750.0])[0]
+    served = live.pair_rows(pool, [influencer], [company], [750.0])[0]
     tomorrow = date.today() + timedelta(days=1)
     trained = training_data.pair_features_at_proposal(
         [Row(influencer.id, company.id, tomorrow, 750.0, {})], min_rating=4

@@ -111,7 +111,9 @@ def test_one_class_only_fails_clearly(app, redis, world):
     from webapp.models import Outcome
 
     app.config["MIN_TRAINING_SAMPLES"] = 1
-    db.session.delete(world["collaborations"]["cancelled"])  # a cancellation is a failure
+    db.session.delete(
+        world["collaborations"]["cancelled"]
+    )  # a cancellation is a failure
     for collaboration in world["collaborations"].values():
         if collaboration.status == "completed":
             db.session.add(

@@ -47,6 +47,8 @@ class TrainingData:
     target: str
     # When each label became known (datetime64); defaults to ``times``.
     label_times: np.ndarray | None = None
+    # What each row is in core's terms (e.g. collaboration ids); plugins ignore it.
+    row_ids: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -107,6 +107,7 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
         times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
         target="success",
         label_times=label_times,
+        row_ids=np.array([r.id for r in rows], dtype=np.int64),
         meta={
             "label": f"brand rating >= {min_rating} and completed",
             "snapshots_used": int(

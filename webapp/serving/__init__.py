@@ -57,9 +57,7 @@ def predict_pairs(
         return []
     budgets = budgets or [None] * len(pairs)
     pool = serving_state().pool.get(_min_rating())
-    rows = live.pair_rows(
-        pool, [i.id for i, _ in pairs], [c.id for _, c in pairs], budgets
-    )
+    rows = live.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
     by_subject: dict[str, list[int]] = defaultdict(list)
     for k, (_, company) in enumerate(pairs):
         by_subject[company.external_id].append(k)
@@ -86,7 +84,7 @@ def snapshot_for(
 ) -> dict[str, Any]:
     """Return the match snapshot to store on a collaboration proposed through Matchloop."""
     pool = serving_state().pool.get(_min_rating())
-    rows = live.pair_rows(pool, [influencer.id], [company.id], [budget])
+    rows = live.pair_rows(pool, [influencer], [company], [budget])
     scored = score_rows(rows, company.external_id)
     return {
         "features": as_snapshot(rows[0]),

@@ -11,6 +11,7 @@ import numpy as np
 
 from webapp import feature_store, features
 from webapp.history import HistoryIndex
+from webapp.models import Company, Influencer
 
 
 def _today_day() -> int:
@@ -19,27 +20,20 @@ def _today_day() -> int:
 
 def pair_rows(
     pool: CandidatePool,
-    influencer_ids: list[int],
-    company_ids: list[int],
+    influencers: list[Influencer],
+    companies: list[Company],
     budgets: list[float | None],
 ) -> np.ndarray:
-    """Return feature rows for (influencer, company) pairs, as of now.
+    """Return feature rows for aligned (influencer, company) pairs, as of now.
 
-    Profiles are read fresh; history comes from the pool's index (at most
-    RANKING_POOL_SECONDS old). A missing budget is the assumed default budget.
+    Profiles come from the rows given (as fresh as the caller's session); history
+    comes from the pool's index (at most RANKING_POOL_SECONDS old). A missing
+    budget is the assumed default budget.
     """
-    inf_ids = np.array(influencer_ids, dtype=np.int64)
-    co_ids = np.array(company_ids, dtype=np.int64)
-    inf_keys, inf_profiles = feature_store.current_profiles(
-        "influencer", np.unique(inf_ids).tolist()
-    )
-    co_keys, co_profiles = feature_store.current_profiles(
-        "company", np.unique(co_ids).tolist()
-    )
-    inf = features.encode_influencers(inf_profiles).take(
-        np.searchsorted(inf_keys, inf_ids)
-    )
-    co = features.encode_companies(co_profiles).take(np.searchsorted(co_keys, co_ids))
+    inf = features.encode_influencers([_profile(i) for i in influencers])
+    co = features.encode_companies([_profile(c) for c in companies])
+    inf_ids = np.array([i.id for i in influencers], dtype=np.int64)
+    co_ids = np.array([c.id for c in companies], dtype=np.int64)
     today = _today_day()
     # Everything recorded up to now counts: ask for history before tomorrow.
     history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today + 1))
@@ -50,6 +44,11 @@ def pair_rows(
     return features.pair_matrix(
         inf, co, history, np.full(len(inf_ids), float(today)), budget
     )
+
+
+def _profile(entity: Influencer | Company) -> dict:
+    """Return the profile dict the encoders read (versioned fields plus joined_on)."""
+    return {"joined_on": entity.joined_on, **entity.profile()}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from webapp.model_store import ArtifactError
 from webapp.model_types import registry_of
 from webapp.models import ModelVersion, PredictionLog
 from webapp.serving import fallback
-from webapp.serving.routing import route
+from webapp.serving.routing import ServedVersion, route
 from webapp.serving.state import serving_state
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Scored:
     confidence: np.ndarray
     low: np.ndarray | None
     high: np.ndarray | None
-    version: ModelVersion | None
+    version: ServedVersion | None
     variant: str | None
     fallback_reason: str | None
     artifact: Any = None
@@ -54,15 +54,13 @@ class Scored:
 
 def _usable_version(
     subject: str,
-) -> tuple[ModelVersion | None, Any, str | None, str | None]:
+) -> tuple[ServedVersion | None, Any, str | None, str | None]:
     """Return (version, artifact, variant, fallback reason) for ``subject``."""
     state = serving_state()
     chosen = route(state.active, MATCH_TYPE, subject)
-    if chosen.version_id is None:
-        return None, None, None, chosen.reason
-    version = db.session.get(ModelVersion, chosen.version_id)
+    version = chosen.version
     if version is None:
-        return None, None, None, "the routed version no longer exists"
+        return None, None, None, chosen.reason
     try:
         artifact = state.artifacts.load(
             current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
@@ -73,11 +71,12 @@ def _usable_version(
     return version, artifact, chosen.variant, None
 
 
-def _record_artifact_error(version: ModelVersion, message: str) -> None:
+def _record_artifact_error(version: ServedVersion, message: str) -> None:
     """Log a refused artifact and show it to admins on the version."""
     log.error("refusing artifact of %s: %s", version.label, message)
-    if version.artifact_error != message:
-        version.artifact_error = message
+    row = db.session.get(ModelVersion, version.id)
+    if row is not None and row.artifact_error != message:
+        row.artifact_error = message
         db.session.commit()
 
 

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from threading import Lock
 
-from webapp.extensions import db
 from webapp.models import ModelVersion
 from webapp.registry import active_version
 
@@ -19,34 +18,55 @@ CACHE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
+class ServedVersion:
+    """What serving needs to know about a model version (no database session needed)."""
+
+    id: int
+    model_type: str
+    version: int
+    artifact_path: str
+    sha256: str
+
+    @property
+    def label(self) -> str:
+        """Human name: ``match_success v3``."""
+        return f"{self.model_type} v{self.version}"
+
+    @classmethod
+    def of(cls, row: ModelVersion) -> ServedVersion:
+        """Copy the serving facts out of a registry row."""
+        return cls(row.id, row.model_type, row.version, row.artifact_path, row.sha256)
+
+
+@dataclass(frozen=True)
 class Route:
     """The version chosen for a subject, and why (``active``, later ``experiment`` ...)."""
 
-    version_id: int | None
+    version: ServedVersion | None
     reason: str
     variant: str | None = None
 
 
 class ActiveVersionCache:
-    """Per-process cache of the active version id of each model type."""
+    """Per-process cache of the active version of each model type."""
 
     def __init__(self, ttl: float = CACHE_SECONDS) -> None:
         self.ttl = ttl
-        self._entries: dict[str, tuple[float, int | None]] = {}
+        self._entries: dict[str, tuple[float, ServedVersion | None]] = {}
         self._lock = Lock()
 
-    def get(self, model_type: str) -> int | None:
-        """Return the active version id (None when there is none)."""
+    def get(self, model_type: str) -> ServedVersion | None:
+        """Return the active version (None when there is none)."""
         now = time.monotonic()
         with self._lock:
             cached = self._entries.get(model_type)
         if cached and now - cached[0] < self.ttl:
             return cached[1]
-        version = active_version(model_type)
-        version_id = version.id if version else None
+        row = active_version(model_type)
+        served = ServedVersion.of(row) if row else None
         with self._lock:
-            self._entries[model_type] = (now, version_id)
-        return version_id
+            self._entries[model_type] = (now, served)
+        return served
 
     def clear(self) -> None:
         """Forget cached lookups (tests, and after a promotion in this process)."""
@@ -56,12 +76,7 @@ class ActiveVersionCache:
 
 def route(cache: ActiveVersionCache, model_type: str, subject: str) -> Route:
     """Return the version that serves ``subject`` for ``model_type``."""
-    version_id = cache.get(model_type)
-    if version_id is None:
+    version = cache.get(model_type)
+    if version is None:
         return Route(None, "no active version")
-    return Route(version_id, "active")
-
-
-def load_version(version_id: int) -> ModelVersion | None:
-    """Return the version row (None if it was deleted meanwhile)."""
-    return db.session.get(ModelVersion, version_id)
+    return Route(version, "active")

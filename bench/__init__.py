@@ -1,0 +1,1 @@
+"""Matchloop benchmarks: ``make bench`` (``python -m bench``) writes bench/results.json."""

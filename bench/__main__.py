@@ -1,0 +1,143 @@
+"""Run the benchmarks and write bench/results.json (``make bench``).
+
+``python -m bench --quick`` runs smaller worlds for a fast smoke check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import latency, training, worlds
+from webapp.extensions import db
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+TARGETS = {
+    "holdout_auc_gap_max": 0.02,
+    "holdout_ece_max": 0.03,
+    "http_p99_ms_1_client_max": 25,
+    "http_throughput_8_clients_min": 300,
+    "rank_10k_ms_max": 200,
+    "train_20k_seconds_max": 60,
+}
+
+
+def main() -> None:
+    """Run every benchmark and write the results file."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small worlds, a smoke check only"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="where to write the JSON results"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("MATCHLOOP_LOG_LEVEL", "WARNING")
+    sizes = (
+        {"2k": 2600, "20k": 26000, "100k": 128000} if not args.quick else {"2k": 2600}
+    )
+    results: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "targets": TARGETS,
+        "training": {},
+    }
+    for label, collaborations in sizes.items():
+        print(
+            f"== training at {label} rated collaborations ({collaborations} seeded)",
+            flush=True,
+        )
+        with worlds.seeded_world(collaborations) as world, world.app.app_context():
+            entry = {
+                "seed_seconds": round(world.seed_seconds, 1),
+                "rated_by_brands": world.rated,
+            }
+            entry.update(training.time_training(world.app))
+            results["training"][label] = entry
+            print(f"   {entry}", flush=True)
+            if label == ("20k" if not args.quick else "2k"):
+                print("== quality on a later held-out window", flush=True)
+                results["holdout_quality"] = training.holdout_quality(world.app)
+                print(f"   {results['holdout_quality']}", flush=True)
+                print("== latency", flush=True)
+                results["latency_in_process"] = latency.in_process()
+                results["ranking"] = latency.ranking()
+                token = latency.issue_token()
+                db.session.commit()
+                results["http"] = {
+                    "1_client": latency.over_http(
+                        world, token, clients=1, per_client=400
+                    ),
+                    "8_clients": latency.over_http(
+                        world, token, clients=8, per_client=150
+                    ),
+                }
+                print(
+                    f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
+                    flush=True,
+                )
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["verdict"] = verdict(results)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["verdict"], indent=2))
+    print(f"wrote {args.output}")
+
+
+def verdict(results: dict) -> dict:
+    """Compare the figures with the targets."""
+    quality = results.get("holdout_quality", {})
+    checks = {}
+    if quality:
+        gap = quality["best_achievable_roc_auc"] - quality["roc_auc"]
+        checks["holdout_auc_gap"] = {
+            "value": round(gap, 4),
+            "ok": gap <= TARGETS["holdout_auc_gap_max"],
+        }
+        checks["holdout_ece"] = {
+            "value": quality["ece"],
+            "ok": quality["ece"] <= TARGETS["holdout_ece_max"],
+        }
+    http = results.get("http", {})
+    if http:
+        p99 = http["1_client"]["p99_ms"]
+        rate = http["8_clients"]["throughput_per_s"]
+        checks["http_p99_1_client_ms"] = {
+            "value": p99,
+            "ok": p99 <= TARGETS["http_p99_ms_1_client_max"],
+        }
+        checks["http_throughput_8_clients"] = {
+            "value": rate,
+            "ok": rate >= TARGETS["http_throughput_8_clients_min"],
+        }
+    ranking = results.get("ranking")
+    if ranking:
+        checks["rank_ms"] = {
+            "value": ranking["p50_ms"],
+            "candidates": ranking["candidates"],
+            "ok": ranking["p50_ms"] <= TARGETS["rank_10k_ms_max"],
+        }
+    if "20k" in results["training"]:
+        seconds = results["training"]["20k"]["seconds"]
+        checks["train_20k_seconds"] = {
+            "value": seconds,
+            "ok": seconds <= TARGETS["train_20k_seconds_max"],
+        }
+    return checks
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"bench took {time.perf_counter() - started:.0f} s")

@@ -1,0 +1,202 @@
+"""Prediction latency in-process and over HTTP (gunicorn, 2 workers), and ranking time."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from webapp import serving
+from webapp.extensions import db
+from webapp.models import ApiToken, Company, Influencer, User
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """Return p50/p99/mean in milliseconds."""
+    ms = np.array(seconds) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "mean_ms": round(float(ms.mean()), 2),
+        "n": len(ms),
+    }
+
+
+def sample_pairs(n: int, seed: int = 1) -> list[tuple[str, str]]:
+    """Return ``n`` random (influencer external id, company external id) pairs."""
+    influencers = db.session.scalars(select(Influencer.external_id)).all()
+    companies = db.session.scalars(select(Company.external_id)).all()
+    rng = np.random.default_rng(seed)
+    return [
+        (influencers[i], companies[c])
+        for i, c in zip(
+            rng.integers(0, len(influencers), n),
+            rng.integers(0, len(companies), n),
+            strict=True,
+        )
+    ]
+
+
+def in_process(n: int = 400) -> dict[str, Any]:
+    """Time ``serving.predict_pairs`` for one pair at a time, as the API calls it."""
+    pairs = sample_pairs(n)
+    by_ext_inf = dict(
+        db.session.execute(select(Influencer.external_id, Influencer.id)).all()
+    )
+    by_ext_co = dict(db.session.execute(select(Company.external_id, Company.id)).all())
+    serving.predict_pairs(
+        [
+            (
+                db.session.get(Influencer, by_ext_inf[pairs[0][0]]),
+                db.session.get(Company, by_ext_co[pairs[0][1]]),
+            )
+        ]
+    )
+    timings = []
+    for inf_ext, co_ext in pairs:
+        started = time.perf_counter()
+        influencer = db.session.get(Influencer, by_ext_inf[inf_ext])
+        company = db.session.get(Company, by_ext_co[co_ext])
+        serving.predict_pairs([(influencer, company)])
+        timings.append(time.perf_counter() - started)
+    return percentiles(timings)
+
+
+def ranking(repeats: int = 15) -> dict[str, Any]:
+    """Time ranking every influencer for one brand (cold pool once, then warm)."""
+    company = db.session.scalars(select(Company).order_by(Company.id)).first()
+    candidates = db.session.scalar(select(func.count()).select_from(Influencer))
+    serving.serving_state().pool.clear()
+    started = time.perf_counter()
+    serving.rank_influencers(company, limit=20)
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        serving.rank_influencers(company, limit=20)
+        warm.append(time.perf_counter() - started)
+    return {
+        "candidates": candidates,
+        "cold_ms": round(cold * 1000, 1),
+        **percentiles(warm),
+    }
+
+
+def issue_token() -> str:
+    """Create a bench admin and return a fresh API token."""
+    user = User(email="bench@matchloop.test", role="admin")
+    user.set_password("bench-password")
+    db.session.add(user)
+    _, plain = ApiToken.issue(user, "bench")
+    db.session.commit()
+    return plain
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(world, port: int) -> subprocess.Popen:
+    """Start gunicorn with 2 workers on the world's database."""
+    env = dict(os.environ)
+    env.update(
+        MATCHLOOP_ENV="testing",
+        MATCHLOOP_SECRET_KEY="bench",
+        MATCHLOOP_DATABASE_URL=world.database_url,
+        MATCHLOOP_INSTANCE_PATH=str(world.directory / "instance"),
+        MATCHLOOP_MODEL_DIR=str(world.directory / "models"),
+        MATCHLOOP_RATELIMIT_API="1000000 per minute",
+        MATCHLOOP_LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=PROJECT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _client_loop(port: int, token: str, pairs, results: list, errors: list) -> None:
+    """Send predictions over one keep-alive connection and record each latency."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for inf_ext, co_ext in pairs:
+        body = json.dumps({"influencer_id": inf_ext, "company_id": co_ext})
+        started = time.perf_counter()
+        connection.request("POST", "/api/v1/predict/match", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            errors.append(response.status)
+        results.append(elapsed)
+    connection.close()
+
+
+def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any]:
+    """Measure latency and throughput with ``clients`` concurrent keep-alive clients."""
+    port = free_port()
+    server = start_gunicorn(world, port)
+    try:
+        warm: list = []
+        _client_loop(
+            port, token, sample_pairs(40, seed=99), warm, []
+        )  # both workers warm up
+        _client_loop(port, token, sample_pairs(40, seed=98), warm, [])
+        results: list = []
+        errors: list = []
+        threads = [
+            threading.Thread(
+                target=_client_loop,
+                args=(port, token, sample_pairs(per_client, seed=k), results, errors),
+            )
+            for k in range(clients)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "clients": clients,
+        **percentiles(results),
+        "throughput_per_s": round(len(results) / wall, 1),
+        "errors": len(errors),
+    }

@@ -1,0 +1,74 @@
+"""Benchmark worlds: a seeded demo marketplace in its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from webapp import create_app, demo
+from webapp.extensions import db
+from webapp.models import Outcome
+
+
+@dataclass
+class World:
+    """A seeded app and what it took to build it."""
+
+    app: Flask
+    directory: Path
+    database_url: str
+    seed_seconds: float
+    collaborations: int
+    rated: int
+
+
+def bench_app(directory: Path, database_url: str, **config) -> Flask:
+    """Return an app on ``database_url`` with its instance in ``directory``."""
+    os.environ["MATCHLOOP_INSTANCE_PATH"] = str(directory / "instance")
+    return create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database_url,
+            "MODEL_DIR": str(directory / "models"),
+            "MIN_TRAINING_SAMPLES": 100,
+            **config,
+        }
+    )
+
+
+@contextmanager
+def seeded_world(collaborations: int, seed: int = 11, **config):
+    """Yield a World with ``collaborations`` demo collaborations in a fresh SQLite file."""
+    with tempfile.TemporaryDirectory(prefix="matchloop-bench-") as tmp:
+        directory = Path(tmp)
+        url = f"sqlite:///{directory / 'bench.sqlite'}"
+        app = bench_app(directory, url, **config)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade(directory=app.extensions["migrate"].directory)
+            started = time.perf_counter()
+            demo.seed_world(
+                n_influencers=max(200, int(collaborations * 0.4)),
+                n_companies=max(30, collaborations // 50),
+                n_collaborations=collaborations,
+                seed=seed,
+                progress=lambda fraction, stage: None,
+            )
+            seconds = time.perf_counter() - started
+            rated = db.session.scalar(
+                select(func.count())
+                .select_from(Outcome)
+                .where(Outcome.rater_side == "company")
+            )
+            yield World(app, directory, url, seconds, collaborations, rated)
+            db.session.remove()
+            db.engine.dispose()
