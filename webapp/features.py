@@ -37,6 +37,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "influencer_age_years",
     "company_age_years",
     "log_budget_ratio",
+    "budget_shortfall",
     "log_budget",
     "influencer_past_collaborations",
     "influencer_rated_outcomes",
@@ -64,6 +65,7 @@ FEATURE_LABELS: dict[str, str] = {
     "influencer_age_years": "Influencer account age",
     "company_age_years": "Brand account age",
     "log_budget_ratio": "Budget versus rate per post",
+    "budget_shortfall": "Budget below one post's rate",
     "log_budget": "Budget size",
     "influencer_past_collaborations": "Influencer's past collaborations",
     "influencer_rated_outcomes": "Influencer's rated collaborations",
@@ -224,6 +226,7 @@ def pair_matrix(
         _RELATED[np.where(inf.niche >= 0, inf.niche, 0)] & (inf.niche >= 0)[:, None]
     )
     union = (inf_niches | brand_niches).sum(axis=1)
+    budget_ratio = np.log(np.maximum(budget, 1.0) / np.maximum(inf.rate, 1.0))
     columns = {
         "niche_primary_match": _pick(brand_niches, inf.niche),
         "niche_secondary_match": (inf.secondary & brand_niches).any(axis=1),
@@ -234,12 +237,14 @@ def pair_matrix(
         "log_followers": np.log10(inf.followers + 1.0),
         "log_engagement": np.log10(np.clip(inf.engagement, 1e-4, 1.0)),
         "content_quality": inf.content_quality,
-        "log_response_hours": np.log1p(np.maximum(inf.response_hours, 0.0)),
+        # Below a quarter of an hour, faster replies make no difference.
+        "log_response_hours": np.log(np.maximum(inf.response_hours, 0.25)),
         "posts_per_week": inf.posts_per_week,
         "platform_count": inf.platforms.sum(axis=1),
         "influencer_age_years": np.maximum(day - inf.joined_day, 0.0) / 365.25,
         "company_age_years": np.maximum(day - co.joined_day, 0.0) / 365.25,
-        "log_budget_ratio": np.log(np.maximum(budget, 1.0) / np.maximum(inf.rate, 1.0)),
+        "log_budget_ratio": budget_ratio,
+        "budget_shortfall": np.minimum(budget_ratio, 0.0),
         "log_budget": np.log10(np.maximum(budget, 0.0) + 1.0),
         "influencer_past_collaborations": np.log1p(history.influencer_collaborations),
         "influencer_rated_outcomes": np.log1p(history.influencer_rated),

@@ -146,6 +146,11 @@ def rollback(
         raise RegistryActionError(
             f"{current.label} has no previous version to roll back to."
         )
+    if last.from_version.artifact_error:
+        raise RegistryActionError(
+            f"{last.from_version.label} cannot be reactivated: "
+            f"{last.from_version.artifact_error}"
+        )
     deployment = _activate(
         last.from_version,
         actor,

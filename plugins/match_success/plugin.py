@@ -105,21 +105,14 @@ class MatchSuccessModel(ModelType):
             key=lambda n: (-round(scores[n]["roc_auc"], 3), scores[n]["brier"]),
         )
         progress(0.75, f"calibrating {chosen}")
-        held = np.concatenate([valid for _, valid in folds])
-        calibrated = self._held_out_calibrated(data.y, oof[chosen], folds, params)
-        method = _calibration_method(data.y[held], params)
-        calibrator = (
-            Calibrator(method).fit(oof[chosen][held], data.y[held]) if method else None
-        )
+        raw = oof[chosen]
+        calibrator, calibrated, method = self._calibrate(data.y, raw, folds, params)
         progress(0.8, "permutation importance on the latest window")
         importance = self._importance(data, folds[-1], fold_models[chosen], data.y)
         progress(0.85, f"fitting {chosen} on all {data.n_samples} rows")
         estimator = _single_threaded(make_estimator(chosen).fit(data.X, data.y))
-        evaluated = (
-            np.concatenate([valid for _, valid in folds[1:]])
-            if len(folds) > 1
-            else held
-        )
+        evaluated = folds[-1][1]
+        held = np.concatenate([valid for _, valid in folds])
         artifact = MatchArtifact(
             estimator=estimator,
             algorithm=chosen,
@@ -128,12 +121,13 @@ class MatchSuccessModel(ModelType):
             medians=np.median(data.X, axis=0),
             low=np.quantile(data.X, 0.01, axis=0),
             high=np.quantile(data.X, 0.99, axis=0),
-            bins=calibration_table(data.y[evaluated], calibrated[evaluated]),
+            bins=calibration_table(data.y[evaluated], calibrated),
         )
         metrics = {
-            **classification_metrics(data.y[evaluated], calibrated[evaluated]),
-            "evaluated_on": "held-out time windows 2..k, calibrated with earlier windows only",
-            "uncalibrated": classification_metrics(data.y[held], oof[chosen][held]),
+            **classification_metrics(data.y[evaluated], calibrated),
+            "evaluated_on": "the latest held-out time window "
+            f"({str(data.times[evaluated[0]])[:10]} to {str(data.times[evaluated[-1]])[:10]})",
+            "uncalibrated": classification_metrics(data.y[held], raw[held]),
             "candidates": scores,
             "folds": [
                 {
@@ -147,7 +141,7 @@ class MatchSuccessModel(ModelType):
             ],
             "calibration_method": method or "none",
             "importance": importance,
-            "curves": curves(data.y[evaluated], calibrated[evaluated]),
+            "curves": curves(data.y[evaluated], calibrated),
             "samples": data.n_samples,
             "class_balance": {
                 "success": int(data.y.sum()),
@@ -208,20 +202,24 @@ class MatchSuccessModel(ModelType):
             )
         return oof, last_models
 
-    def _held_out_calibrated(self, y, raw, folds, params) -> np.ndarray:
-        """Calibrate each window with a calibrator fitted on earlier windows only."""
-        calibrated = raw.copy()
-        for k in range(1, len(folds)):
-            earlier = np.concatenate([valid for _, valid in folds[:k]])
-            method = _calibration_method(y[earlier], params)
-            if method:
-                valid = folds[k][1]
-                calibrated[valid] = (
-                    Calibrator(method)
-                    .fit(raw[earlier], y[earlier])
-                    .transform(raw[valid])
-                )
-        return calibrated
+    def _calibrate(self, y, raw, folds, params):
+        """Decide on calibration from held-out evidence; return (calibrator, last-window p, method).
+
+        A calibrator must map the outputs of the model it was fitted on: the
+        candidate is fitted on the next-to-last window's held-out predictions and
+        judged on the last window (Brier score). If it helps, the served
+        calibrator is refitted on the last window, whose model was trained on the
+        most data, like the final one.
+        """
+        (_, previous), (_, last) = folds[-2], folds[-1]
+        method = _calibration_method(y[previous], params)
+        if method is None:
+            return None, raw[last], None
+        trial = Calibrator(method).fit(raw[previous], y[previous]).transform(raw[last])
+        if np.mean((trial - y[last]) ** 2) >= np.mean((raw[last] - y[last]) ** 2):
+            return None, raw[last], None
+        final_method = _calibration_method(y[last], params) or method
+        return Calibrator(final_method).fit(raw[last], y[last]), trial, final_method
 
     def _importance(self, data, fold, model, y) -> list[dict[str, float]]:
         """Return permutation importance (drop in ROC AUC) on the latest held-out window."""

@@ -14,7 +14,7 @@ feature (measured from a typical value) moves the log-odds of success:
 | log_budget_ratio | 0.7 | +0.5 | budget covers about two posts or more (clipped -2..1.5) |
 | log_engagement | -1.5 | +0.8 | engagement above ~3 % |
 | content_quality | 6 | +0.12 | per point of quality above 6/10 |
-| log_response_hours | 2.5 | -0.35 | slow replies (above ~12 h) hurt |
+| log_response_hours | 2.5 | -0.35 | slow replies (above ~12 h, in log hours) hurt |
 | influencer_success_rate | 0.5 | +1.5 | the creator's track record |
 | company_partner_rating | 3.5 | +0.2 | how creators rated the brand |
 
