@@ -1,0 +1,265 @@
+"""The OpenAPI document: valid, served, true to the routes, every response exercised.
+
+``CASES`` holds one request per documented (method, path, status). Each case runs
+through ``ApiClient.call``, which asserts the status and validates the body
+against the document, and a test checks that no documented response lacks a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from api_support import (
+    PREFIX,
+    ApiClient,
+    check_response,
+    database_down,
+    issue_token,
+    rate_limited,
+)
+from flask import jsonify
+from openapi_spec_validator import validate
+
+from webapp.extensions import db
+from webapp.models import TrainingRun
+from webapp.views.api.openapi import document
+
+PAIR = {"influencer_id": "INF-A", "company_id": "CO-A"}
+OTHERS_PAIR = {"influencer_id": "INF-B", "company_id": "CO-B"}
+HUGE = b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+
+@dataclass
+class Ctx:
+    """What a case needs: the checked client, tokens by role, the app."""
+
+    api: ApiClient
+    tokens: dict[str, str]
+    app: object
+
+
+# (method, template) -> an admin's request that succeeds: (url, keyword arguments)
+EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
+    ("post", "/predict/match"): ("/predict/match", {"json": PAIR}),
+    ("post", "/predict/match/batch"): (
+        "/predict/match/batch",
+        {"json": {"pairs": [PAIR]}},
+    ),
+    ("get", "/recommendations"): ("/recommendations?company_id=CO-A", {}),
+    ("post", "/train"): ("/train", {"json": {"type": "match_success"}}),
+    ("get", "/runs/{run_id}"): ("/runs/1", {}),
+    ("get", "/models"): ("/models", {}),
+    ("get", "/models/{model_type}"): ("/models/match_success", {}),
+    ("get", "/health"): ("/health", {}),
+    ("get", "/openapi.json"): ("/openapi.json", {}),
+}
+ADMIN_ONLY = {
+    ("post", "/train"),
+    ("get", "/runs/{run_id}"),
+    ("get", "/models"),
+    ("get", "/models/{model_type}"),
+}
+PUBLIC = {("get", "/openapi.json")}
+
+
+def example(ctx: Ctx, key, status: int, token_role: str | None = "admin", **extra):
+    """Send the example request of ``key`` as ``token_role`` and expect ``status``."""
+    url, kwargs = EXAMPLES[key]
+    token = ctx.tokens[token_role] if token_role else None
+    return ctx.api.call(key[0].upper(), url, status, token=token, **kwargs | extra)
+
+
+def body(ctx, method, url, status, payload, role="admin", **kwargs):
+    """Send a JSON (or raw) body and expect ``status``."""
+    if isinstance(payload, bytes):
+        kwargs |= {"data": payload, "content_type": "application/json"}
+    else:
+        kwargs["json"] = payload
+    return ctx.api.call(method, url, status, token=ctx.tokens[role], **kwargs)
+
+
+def too_many(ctx: Ctx, key) -> None:
+    """Exhaust a one-call limit, then expect 429."""
+    with rate_limited(ctx.app) as limited:
+        client = limited.test_client()
+        api = ApiClient(client, spec=ctx.api.spec)
+        url, kwargs = EXAMPLES[key]
+        auth = {} if key in PUBLIC else {"token": ctx.tokens["admin"]}
+        headers = {"Authorization": f"Bearer {auth['token']}"} if auth else {}
+        client.open(PREFIX + url, method=key[0].upper(), headers=headers, **kwargs)
+        response = api.call(key[0].upper(), url, 429, **auth, **kwargs)
+        assert response.get_json()["error"] == "rate_limited"
+
+
+def unavailable(ctx: Ctx, key) -> None:
+    """Expect 503 when the database cannot be reached."""
+    with database_down(ctx.app) as broken:
+        api = ApiClient(broken.test_client(), spec=ctx.api.spec)
+        url, kwargs = EXAMPLES[key]
+        response = api.call(key[0].upper(), url, 503, token="ml_anything", **kwargs)
+        assert response.get_json()["error"] == "database_unavailable"
+
+
+def conflict(ctx: Ctx) -> None:
+    """Start one run, then a second of the same type."""
+    body(ctx, "POST", "/train", 202, {"type": "match_success"})
+    response = body(ctx, "POST", "/train", 409, {"type": "match_success"})
+    assert response.get_json()["error"] == "training_busy"
+
+
+def a_run(ctx: Ctx) -> None:
+    """Show a run that exists."""
+    run = TrainingRun(model_type="match_success")
+    db.session.add(run)
+    db.session.commit()
+    ctx.api.call("GET", f"/runs/{run.id}", 200, token=ctx.tokens["admin"])
+
+
+Case = Callable[[Ctx], object]
+PREDICT = "/predict/match"
+BATCH = "/predict/match/batch"
+CASES: dict[tuple[str, str, int], Case] = {
+    ("post", PREDICT, 200): lambda c: body(c, "POST", PREDICT, 200, PAIR),
+    ("post", PREDICT, 400): lambda c: body(c, "POST", PREDICT, 400, b"{"),
+    ("post", PREDICT, 403): lambda c: body(
+        c, "POST", PREDICT, 403, OTHERS_PAIR, "brand"
+    ),
+    ("post", PREDICT, 404): lambda c: body(
+        c, "POST", PREDICT, 404, {**PAIR, "company_id": "CO-X"}
+    ),
+    ("post", PREDICT, 413): lambda c: body(c, "POST", PREDICT, 413, HUGE),
+    ("post", PREDICT, 422): lambda c: body(
+        c, "POST", PREDICT, 422, {"company_id": "C"}
+    ),
+    ("post", BATCH, 200): lambda c: body(c, "POST", BATCH, 200, {"pairs": [PAIR]}),
+    ("post", BATCH, 400): lambda c: body(c, "POST", BATCH, 400, b"[1, NaN]"),
+    ("post", BATCH, 403): lambda c: body(
+        c, "POST", BATCH, 403, {"pairs": [PAIR, OTHERS_PAIR]}, "brand"
+    ),
+    ("post", BATCH, 404): lambda c: body(
+        c, "POST", BATCH, 404, {"pairs": [{**PAIR, "influencer_id": "INF-X"}]}
+    ),
+    ("post", BATCH, 413): lambda c: body(c, "POST", BATCH, 413, HUGE),
+    ("post", BATCH, 422): lambda c: body(c, "POST", BATCH, 422, {"pairs": []}),
+    ("get", "/recommendations", 200): lambda c: example(
+        c, ("get", "/recommendations"), 200
+    ),
+    ("get", "/recommendations", 403): lambda c: c.api.call(
+        "GET", "/recommendations?company_id=CO-B", 403, token=c.tokens["brand"]
+    ),
+    ("get", "/recommendations", 404): lambda c: c.api.call(
+        "GET", "/recommendations?influencer_id=INF-X", 404, token=c.tokens["admin"]
+    ),
+    ("get", "/recommendations", 422): lambda c: c.api.call(
+        "GET", "/recommendations?company_id=CO-A&limit=0", 422, token=c.tokens["admin"]
+    ),
+    ("post", "/train", 202): lambda c: example(c, ("post", "/train"), 202),
+    ("post", "/train", 400): lambda c: body(c, "POST", "/train", 400, b'"match"'),
+    ("post", "/train", 404): lambda c: body(c, "POST", "/train", 404, {"type": "nope"}),
+    ("post", "/train", 409): conflict,
+    ("post", "/train", 413): lambda c: body(c, "POST", "/train", 413, HUGE),
+    ("post", "/train", 422): lambda c: body(c, "POST", "/train", 422, {"type": 3}),
+    ("get", "/runs/{run_id}", 200): a_run,
+    ("get", "/runs/{run_id}", 404): lambda c: c.api.call(
+        "GET", "/runs/999999", 404, token=c.tokens["admin"]
+    ),
+    ("get", "/models", 200): lambda c: example(c, ("get", "/models"), 200),
+    ("get", "/models/{model_type}", 200): lambda c: example(
+        c, ("get", "/models/{model_type}"), 200
+    ),
+    ("get", "/models/{model_type}", 404): lambda c: c.api.call(
+        "GET", "/models/nope", 404, token=c.tokens["admin"]
+    ),
+    ("get", "/health", 200): lambda c: example(c, ("get", "/health"), 200),
+    ("get", "/openapi.json", 200): lambda c: example(
+        c, ("get", "/openapi.json"), 200, token_role=None
+    ),
+}
+for _key in EXAMPLES:
+    CASES[(*_key, 429)] = lambda c, k=_key: too_many(c, k)
+    if _key in PUBLIC:
+        continue
+    CASES[(*_key, 401)] = lambda c, k=_key: example(c, k, 401, token_role=None)
+    CASES[(*_key, 503)] = lambda c, k=_key: unavailable(c, k)
+    if _key in ADMIN_ONLY:
+        CASES[(*_key, 403)] = lambda c, k=_key: example(c, k, 403, token_role="brand")
+
+
+@pytest.fixture
+def ctx(app, client, world, redis):
+    """A checked client and a token for the admin, the brand member and the creator."""
+    tokens = {role: issue_token(world[role]) for role in ("admin", "brand", "creator")}
+    return Ctx(ApiClient(client), tokens, app)
+
+
+def documented_responses(spec) -> set[tuple[str, str, int]]:
+    """Return every (method, path template, status) the document describes."""
+    return {
+        (method, template, int(status))
+        for template, item in spec["paths"].items()
+        for method, operation in item.items()
+        for status in operation["responses"]
+    }
+
+
+def test_document_is_valid_openapi(app):
+    validate(document(app))
+
+
+def test_served_document_is_the_built_one(client, app):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == document(app)
+    assert document(app)["openapi"].startswith("3.1")
+
+
+def test_batch_limit_in_the_document_follows_the_config(app):
+    app.extensions.pop("matchloop.api.openapi", None)
+    app.config["API_MAX_BATCH"] = 7
+    pairs = document(app)["components"]["schemas"]["BatchRequest"]["properties"]
+    assert pairs["pairs"]["maxItems"] == 7
+
+
+def test_every_api_route_is_documented_and_nothing_else(app):
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            template = rule.rule.removeprefix(PREFIX)
+            template = template.replace("<int:run_id>", "{run_id}")
+            template = template.replace("<model_type>", "{model_type}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                routes.add((method.lower(), template))
+    documented = {(m, t) for m, t, _ in documented_responses(document(app))}
+    assert routes == documented
+    assert set(EXAMPLES) == documented
+
+
+def test_every_documented_response_has_a_case(app):
+    assert documented_responses(document(app)) == set(CASES)
+
+
+@pytest.mark.parametrize("key", sorted(CASES), ids=lambda k: f"{k[0]} {k[1]} {k[2]}")
+def test_documented_response(ctx, key):
+    CASES[key](ctx)
+
+
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (418, {"error": "teapot", "details": None}),
+        (200, {"status": "ok"}),
+        (401, {"error": "unauthorized"}),
+        (422, {"error": "validation_failed", "details": "not a list"}),
+    ],
+)
+def test_the_checker_rejects_what_the_document_does_not_describe(
+    app, client, status, payload
+):
+    spec = ApiClient(client).spec
+    with app.test_request_context():
+        response = jsonify(payload)
+    response.status_code = status
+    with pytest.raises(AssertionError):
+        check_response(spec, "GET", "/api/v1/health", response)

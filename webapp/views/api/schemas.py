@@ -1,0 +1,318 @@
+"""JSON Schemas of the API's bodies: the ``components.schemas`` of the OpenAPI document.
+
+These dicts are the single definition of what the API accepts and returns: the
+request schemas validate incoming bodies, the tests validate every response
+against the response schemas, and ``/api/v1/openapi.json`` publishes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# External ids are at most 64 characters (the database column).
+EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+# Budgets are money columns: at most 10 digits before the decimal point.
+BUDGET = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 1e10,
+    "description": "Campaign budget in the marketplace currency; default: the "
+    "influencer's rate for about three posts, within the brand's budget.",
+}
+PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+
+
+def ref(name: str) -> dict[str, str]:
+    """Return a reference to the component schema ``name``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def closed(properties: dict[str, Any], required: list[str] | None = None, **extra):
+    """Return an object schema with exactly ``properties`` (all required by default)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+PAIR = {"influencer_id": EXTERNAL_ID, "company_id": EXTERNAL_ID, "budget": BUDGET}
+
+# What every scored answer carries, whether for a pair or a ranked candidate.
+RESULT = {
+    "success_probability": PROBABILITY,
+    "confidence": {
+        **PROBABILITY,
+        "description": "How much to trust the probability (the fallback scorer "
+        "answers with a fixed, low confidence).",
+    },
+    "interval": {
+        "oneOf": [ref("Interval"), {"type": "null"}],
+        "description": "Plausible range of the probability, when the model gives one.",
+    },
+    "factors": {"type": "array", "items": ref("Factor"), "maxItems": 5},
+    "model": ref("ModelRef"),
+    "fallback": {
+        "type": "boolean",
+        "description": "True when no model version could serve and the "
+        "documented rule-based scorer answered.",
+    },
+    "fallback_reason": {"type": ["string", "null"]},
+}
+
+REQUESTS: dict[str, Any] = {
+    "PredictRequest": closed(PAIR, required=["influencer_id", "company_id"]),
+    "BatchRequest": closed(
+        {
+            "pairs": {
+                "type": "array",
+                "minItems": 1,
+                # maxItems is filled from API_MAX_BATCH when the document is built.
+                "items": closed(PAIR, required=["influencer_id", "company_id"]),
+            }
+        }
+    ),
+    "TrainRequest": closed(
+        {
+            "type": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "description": "An installed model type (see GET /models).",
+            },
+            "params": {
+                "type": "object",
+                "maxProperties": 50,
+                "description": "Training parameters of the type's params form; "
+                "omitted ones take their defaults.",
+            },
+        },
+        required=["type"],
+    ),
+}
+
+RESPONSES: dict[str, Any] = {
+    "Error": closed(
+        {
+            "error": {"type": "string", "description": "A machine-readable code."},
+            "details": {
+                "type": ["string", "array", "object", "null"],
+                "description": "What exactly went wrong.",
+            },
+        }
+    ),
+    "ValidationError": closed(
+        {
+            "error": {"const": "validation_failed"},
+            "details": {
+                "type": "array",
+                "minItems": 1,
+                "items": closed(
+                    {
+                        "path": {
+                            "type": "string",
+                            "description": "Where: 'pairs/3/company_id', a "
+                            "query parameter, or '' for the whole body.",
+                        },
+                        "message": {"type": "string"},
+                    }
+                ),
+            },
+        }
+    ),
+    "Interval": closed({"low": PROBABILITY, "high": PROBABILITY}),
+    "Factor": closed(
+        {
+            "feature": {"type": "string"},
+            "label": {"type": "string"},
+            "value": {"type": "number"},
+            "contribution": {
+                "type": "number",
+                "description": "Signed effect on the success probability.",
+            },
+        }
+    ),
+    "ModelRef": closed(
+        {
+            "type": {"type": "string"},
+            "version": {"type": ["integer", "null"], "minimum": 1},
+        }
+    ),
+    "Prediction": closed(
+        {"influencer_id": EXTERNAL_ID, "company_id": EXTERNAL_ID, **RESULT}
+    ),
+    "PredictionBatch": closed(
+        {"predictions": {"type": "array", "items": ref("Prediction")}}
+    ),
+    "InfluencerCard": closed(
+        {
+            "id": EXTERNAL_ID,
+            "handle": {"type": "string"},
+            "niche": {"type": "string"},
+            "country": {"type": "string"},
+            "followers": {"type": "integer", "minimum": 0},
+            "engagement_rate": PROBABILITY,
+            "rate_per_post": {"type": "number"},
+            "platforms": {"type": "array", "items": {"type": "string"}},
+        }
+    ),
+    "CompanyCard": closed(
+        {
+            "id": EXTERNAL_ID,
+            "name": {"type": "string"},
+            "industry": {"type": "string"},
+            "country": {"type": "string"},
+            "budget_per_campaign": {"type": "number"},
+            "target_niches": {"type": "array", "items": {"type": "string"}},
+        }
+    ),
+    "InfluencerRecommendation": closed({"influencer": ref("InfluencerCard"), **RESULT}),
+    "CompanyRecommendation": closed({"company": ref("CompanyCard"), **RESULT}),
+    "Recommendations": {
+        "oneOf": [
+            closed(
+                {
+                    "for": closed({"kind": {"const": "company"}, "id": EXTERNAL_ID}),
+                    "recommendations": {
+                        "type": "array",
+                        "items": ref("InfluencerRecommendation"),
+                    },
+                }
+            ),
+            closed(
+                {
+                    "for": closed({"kind": {"const": "influencer"}, "id": EXTERNAL_ID}),
+                    "recommendations": {
+                        "type": "array",
+                        "items": ref("CompanyRecommendation"),
+                    },
+                }
+            ),
+        ]
+    },
+    "TrainAccepted": closed(
+        {
+            "run_id": {"type": "integer"},
+            "status": {"const": "queued"},
+            "links": closed({"self": {"type": "string"}}),
+        }
+    ),
+    "Run": closed(
+        {
+            "id": {"type": "integer"},
+            "type": {"type": "string"},
+            "status": {"enum": ["queued", "running", "succeeded", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "stage": {"type": "string"},
+            "error": {"type": ["string", "null"]},
+            "trigger": {"type": "string"},
+            "params": {"type": "object"},
+            "version": {"type": ["integer", "null"]},
+            "version_id": {"type": ["integer", "null"]},
+            "created_at": TIMESTAMP,
+            "started_at": NULLABLE_TIMESTAMP,
+            "finished_at": NULLABLE_TIMESTAMP,
+            "duration_seconds": {"type": ["number", "null"]},
+        }
+    ),
+    "Version": closed(
+        {
+            "id": {"type": "integer"},
+            "type": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "status": {"enum": ["candidate", "active", "archived"]},
+            "algorithm": {"type": "string"},
+            "params": {"type": "object"},
+            "sample_count": {"type": "integer"},
+            "data_window": closed(
+                {
+                    "start": {"type": ["string", "null"], "format": "date"},
+                    "end": {"type": ["string", "null"], "format": "date"},
+                }
+            ),
+            "metrics": {
+                "type": "object",
+                "additionalProperties": {"type": ["number", "null"]},
+            },
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "size_bytes": {"type": "integer"},
+            "artifact_error": {"type": ["string", "null"]},
+            "created_at": TIMESTAMP,
+            "activated_at": NULLABLE_TIMESTAMP,
+        }
+    ),
+    "Deployment": closed(
+        {
+            "id": {"type": "integer"},
+            "action": {"type": "string"},
+            "from_version": {"type": ["integer", "null"]},
+            "to_version": {"type": ["integer", "null"]},
+            "actor": {"type": ["string", "null"]},
+            "note": {"type": ["string", "null"]},
+            "created_at": TIMESTAMP,
+        }
+    ),
+    "ModelType": closed(
+        {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "target": {"type": "string"},
+            "score_label": {"type": "string"},
+            "active_version": {"oneOf": [ref("Version"), {"type": "null"}]},
+            "links": closed({"self": {"type": "string"}}),
+        }
+    ),
+    "ModelTypeList": closed({"models": {"type": "array", "items": ref("ModelType")}}),
+    "ModelTypeDetail": closed(
+        {
+            "model": ref("ModelType"),
+            "versions": {
+                "type": "array",
+                "items": ref("Version"),
+                "description": "Every version, newest first.",
+            },
+            "deployments": {
+                "type": "array",
+                "items": ref("Deployment"),
+                "description": "The latest changes of the active version, newest first.",
+            },
+        }
+    ),
+    "Health": closed(
+        {
+            "status": {"enum": ["ok", "degraded"]},
+            "database": closed(
+                {
+                    "ok": {"type": "boolean"},
+                    "backend": {"type": "string"},
+                    "error": {"type": ["string", "null"]},
+                }
+            ),
+            "redis": closed(
+                {"ok": {"type": "boolean"}, "error": {"type": ["string", "null"]}}
+            ),
+            "workers": {
+                "type": ["integer", "null"],
+                "description": "Registered RQ workers; null when Redis does not answer.",
+            },
+            "active_versions": {
+                "type": "object",
+                "additionalProperties": {"type": ["integer", "null"]},
+            },
+        }
+    ),
+}
+
+
+def component_schemas(max_batch: int) -> dict[str, Any]:
+    """Return every component schema, with the batch limit filled in."""
+    schemas = {**REQUESTS, **RESPONSES}
+    batch = schemas["BatchRequest"]
+    pairs = {**batch["properties"]["pairs"], "maxItems": max_batch}
+    schemas["BatchRequest"] = {**batch, "properties": {"pairs": pairs}}
+    return schemas
