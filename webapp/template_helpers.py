@@ -11,7 +11,8 @@ from webapp import taxonomy
 
 def url_with(**changes: Any) -> str:
     """Return the current URL with some query arguments replaced (for pagination)."""
-    args = request.args.to_dict()
+    # flat=False keeps repeated arguments (?compare=2&compare=3) on every link.
+    args = request.args.to_dict(flat=False)
     args.update({key: value for key, value in changes.items() if value is not None})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 

@@ -1,0 +1,35 @@
+"""Helpers for tests that need a seeded marketplace and real trained model versions."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from webapp import demo
+from webapp.extensions import db
+from webapp.models import ModelVersion, TrainingRun
+
+# Fast settings: one algorithm, three time windows (a few seconds per version).
+FAST_PARAMS = {"algorithm": "logistic_regression", "n_splits": 3, "calibration": "auto"}
+
+
+def seed_small_world() -> None:
+    """Seed 150 influencers, 20 brands and 1,200 collaborations (seed 3)."""
+    demo.seed_world(
+        n_influencers=150,
+        n_companies=20,
+        n_collaborations=1200,
+        seed=3,
+        progress=lambda fraction, stage: None,
+    )
+    current_app.config["MIN_TRAINING_SAMPLES"] = 50
+
+
+def train_version(params: dict | None = None) -> ModelVersion:
+    """Commit a queued run and train it in-process, as the worker would; return the version."""
+    from workers.training import train_model
+
+    run = TrainingRun(model_type="match_success", params=params or FAST_PARAMS)
+    db.session.add(run)
+    db.session.commit()
+    version_id = train_model(run.id)
+    return db.session.get(ModelVersion, version_id)
