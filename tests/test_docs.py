@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import PROJECT_ROOT
+
 from webapp.cli import COMMANDS
 from webapp.config import DEFAULTS
 

@@ -118,26 +118,29 @@ def test_single_class_fails_with_a_clear_message():
         MatchSuccessModel().fit(data, {}, no_progress)
 
 
+def _folds(n: int, k: int = 3):
+    blocks = np.array_split(np.arange(n), k + 1)
+    return [(np.concatenate(blocks[: i + 1]), blocks[i + 1]) for i in range(k)]
+
+
 def test_calibration_is_kept_only_when_it_helps_on_held_out_data():
-    data = synthetic(n=4000, seed=4, signal=2.5)
-    result = MatchSuccessModel().fit(
-        data, {"algorithm": "random_forest", "n_splits": 4}, no_progress
-    )
-    # Forests squeeze probabilities toward the middle; calibration repairs that.
-    assert result.metrics["calibration_method"] in ("isotonic", "sigmoid")
-    assert result.metrics["ece"] < 0.05
-    assert (
-        result.metrics["brier"]
-        < result.metrics["candidates"]["random_forest"]["fold_brier"][-1]
-    )
-    off = MatchSuccessModel().fit(
-        data,
-        {"algorithm": "random_forest", "n_splits": 4, "calibration": "none"},
-        no_progress,
-    )
-    assert (
-        off.metrics["calibration_method"] == "none" and off.artifact.calibrator is None
-    )
+    rng = np.random.default_rng(8)
+    n = 8000
+    truth = rng.random(n)
+    y = (rng.random(n) < truth).astype(int)
+    model = MatchSuccessModel()
+    # Scores squeezed toward the middle (as forests do): calibration repairs them.
+    squeezed = 0.5 + 0.3 * (truth - 0.5)
+    calibrator, held_out, method = model._calibrate(y, squeezed, _folds(n), {})
+    last = _folds(n)[-1][1]
+    assert method in ("isotonic", "sigmoid") and calibrator is not None
+    assert np.mean((held_out - y[last]) ** 2) < np.mean((squeezed[last] - y[last]) ** 2)
+    # Scores that are already calibrated are left alone.
+    calibrator, held_out, method = model._calibrate(y, truth, _folds(n), {})
+    assert calibrator is None and method is None
+    np.testing.assert_array_equal(held_out, truth[last])
+    # And "calibration: none" is obeyed.
+    assert model._calibrate(y, squeezed, _folds(n), {"calibration": "none"})[0] is None
 
 
 def test_calibration_never_inverts_the_ranking():

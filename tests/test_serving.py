@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +188,17 @@ def test_serving_features_match_training_features(seeded):
     same[ages] = False
     np.testing.assert_allclose(served[same], trained[same])
     np.testing.assert_allclose(served[ages], trained[ages], atol=2 / 365)
+
+
+def test_a_version_with_a_broken_artifact_cannot_be_promoted(seeded):
+    train()
+    second = train("gradient_boosting")
+    path = Path(seeded.config["MODEL_DIR"]) / second.artifact_path
+    original = path.read_bytes()
+    path.write_bytes(original[:-10])
+    with pytest.raises(registry.RegistryActionError, match="altered"):
+        registry.promote(second, actor=None)
+    assert second.status == "candidate" and "altered" in second.artifact_error
+    path.write_bytes(original)  # restored from backup: usable again
+    registry.promote(second, actor=None)
+    assert second.status == "active" and second.artifact_error is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -10,6 +11,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -20,6 +22,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -30,6 +33,12 @@ from wtforms.validators import (
 )
 
 from webapp import taxonomy
+from webapp.models.training import RUN_STATUSES
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """Return select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -85,7 +94,7 @@ class OutcomeForm(FlaskForm):
     )
     completion_status = SelectField(
         "How did it end?",
-        choices=taxonomy.choices(taxonomy.COMPLETION_STATUSES),
+        choices=options(taxonomy.choices(taxonomy.COMPLETION_STATUSES)),
         validators=[InputRequired()],
     )
     roi_achieved = DecimalField(
@@ -100,13 +109,13 @@ class OutcomeForm(FlaskForm):
     )
     would_collaborate_again = RadioField(
         "Would you work together again?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=options([("yes", "Yes"), ("no", "No")]),
         coerce=coerce_yes_no,
         validators=[InputRequired("Say whether you would work together again.")],
     )
     success_factors = MultiCheckboxField(
         "What worked?",
-        choices=list(taxonomy.SUCCESS_FACTORS.items()),
+        choices=options(list(taxonomy.SUCCESS_FACTORS.items())),
         description="Tick everything that went well.",
     )
     feedback = TextAreaField(
@@ -125,26 +134,30 @@ class OutcomeFilterForm(FlaskForm):
 
     niche = SelectField(
         "Niche",
-        choices=[("", "Any niche")] + taxonomy.choices(taxonomy.NICHES),
+        choices=options([("", "Any niche")] + taxonomy.choices(taxonomy.NICHES)),
         validators=[Optional()],
     )
     rating = SelectField(
         "Rating",
-        choices=[("", "Any rating")] + [(str(r), str(r)) for r in range(1, 6)],
+        choices=options([("", "Any rating")] + [(str(r), str(r)) for r in range(1, 6)]),
         validators=[Optional()],
     )
     status = SelectField(
         "Completion",
-        choices=[("", "Any status")] + taxonomy.choices(taxonomy.COMPLETION_STATUSES),
+        choices=options(
+            [("", "Any status")] + taxonomy.choices(taxonomy.COMPLETION_STATUSES)
+        ),
         validators=[Optional()],
     )
     side = SelectField(
         "Rated by",
-        choices=[
-            ("", "Both sides"),
-            ("company", "Brand"),
-            ("influencer", "Influencer"),
-        ],
+        choices=options(
+            [
+                ("", "Both sides"),
+                ("company", "Brand"),
+                ("influencer", "Influencer"),
+            ]
+        ),
         validators=[Optional()],
     )
     rated_from = DateField("Rated from", validators=[Optional()])
@@ -160,7 +173,97 @@ class CollaborationFilterForm(FlaskForm):
     q = StringField("Search", validators=[Optional(), Length(max=100)])
     status = SelectField(
         "Status",
-        choices=[("", "Any status")]
-        + taxonomy.choices(taxonomy.COLLABORATION_STATUSES),
+        choices=options(
+            [("", "Any status")] + taxonomy.choices(taxonomy.COLLABORATION_STATUSES)
+        ),
+        validators=[Optional()],
+    )
+
+
+class TrainForm(FlaskForm):
+    """Start a training run; the model type's own params form is shown with it."""
+
+    submit = SubmitField("Start training")
+
+
+class RegistryActionForm(FlaskForm):
+    """Promote a version or roll back, with an optional note for the history."""
+
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=500)],
+        description="Why, for the deployment history (optional).",
+    )
+
+
+class InfluencerSearchForm(FlaskForm):
+    """Filter the ranked influencers for a brand (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    company_id = SelectField("Brand", choices=[], validators=[Optional()])
+    niche = SelectField(
+        "Niche",
+        choices=options([("", "Any niche")] + taxonomy.choices(taxonomy.NICHES)),
+        validators=[Optional()],
+    )
+    country = SelectField(
+        "Country",
+        choices=options([("", "Any country")] + [(c, c) for c in taxonomy.COUNTRIES]),
+        validators=[Optional()],
+    )
+    min_followers = IntegerField(
+        "Min. followers", validators=[Optional(), NumberRange(min=0)]
+    )
+    max_rate = DecimalField(
+        "Max. rate per post",
+        places=None,
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    limit = IntegerField(
+        "Show", default=20, validators=[Optional(), NumberRange(1, 100)]
+    )
+
+
+class BrandSearchForm(FlaskForm):
+    """Pick the influencer to rank brands for (GET, admins only) and the list size."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Find an influencer", validators=[Optional(), Length(max=100)])
+    limit = IntegerField(
+        "Show", default=20, validators=[Optional(), NumberRange(1, 100)]
+    )
+
+
+class ProposeForm(FlaskForm):
+    """Propose a collaboration to one ranked match."""
+
+    influencer_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+    company_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+    budget = DecimalField(
+        "Budget",
+        places=None,
+        validators=[
+            InputRequired("Give a budget."),
+            NumberRange(1, 10_000_000, "The budget must be between 1 and 10,000,000."),
+        ],
+    )
+
+
+class RunFilterForm(FlaskForm):
+    """Filter the training runs (GET, no CSRF needed); type choices come from the view."""
+
+    class Meta:
+        csrf = False
+
+    type = SelectField("Model type", choices=[], validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=options(
+            [("", "Any status"), *((s, s.capitalize()) for s in RUN_STATUSES)]
+        ),
         validators=[Optional()],
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
+from webapp import model_store
 from webapp.extensions import db
 from webapp.model_store import StoredArtifact
 from webapp.model_types import TrainingData, TrainResult
@@ -110,16 +112,37 @@ def _activate(
     return deployment
 
 
+def _require_intact(version: ModelVersion, action: str) -> None:
+    """Refuse to activate a version whose artifact is missing or altered on disk.
+
+    The check reads the file and compares its sha256 now, so a broken artifact is
+    caught before it goes live, not by the first prediction; the reason is kept
+    on the version for admins, and cleared once the file checks out again.
+    """
+    try:
+        model_store.read_verified(
+            current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
+        )
+    except model_store.ArtifactError as error:
+        version.artifact_error = str(error)
+        db.session.commit()
+        raise RegistryActionError(
+            f"{version.label} cannot be {action}: {error}"
+        ) from None
+    if version.artifact_error:
+        version.artifact_error = (
+            None  # the file was restored: the version is usable again
+        )
+        db.session.commit()
+
+
 def promote(
     version: ModelVersion, actor: User | None, note: str | None = None
 ) -> Deployment:
     """Make ``version`` active, archiving the current one; commit."""
     if version.status == "active":
         raise RegistryActionError(f"{version.label} is already active.")
-    if version.artifact_error:
-        raise RegistryActionError(
-            f"{version.label} cannot be promoted: {version.artifact_error}"
-        )
+    _require_intact(version, "promoted")
     deployment = _activate(version, actor, "promote", note)
     db.session.commit()
     return deployment
@@ -146,11 +169,7 @@ def rollback(
         raise RegistryActionError(
             f"{current.label} has no previous version to roll back to."
         )
-    if last.from_version.artifact_error:
-        raise RegistryActionError(
-            f"{last.from_version.label} cannot be reactivated: "
-            f"{last.from_version.artifact_error}"
-        )
+    _require_intact(last.from_version, "reactivated")
     deployment = _activate(
         last.from_version,
         actor,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from wtforms import Form, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 ALGORITHM_CHOICES = [
-    ("auto", "Choose by time-ordered cross-validation"),
-    ("logistic_regression", "Logistic regression (scaled, L2)"),
-    ("random_forest", "Random forest"),
-    ("gradient_boosting", "Histogram gradient boosting"),
-    ("soft_voting", "Soft-voting ensemble of the three"),
+    SelectChoice("auto", "Choose by time-ordered cross-validation"),
+    SelectChoice("logistic_regression", "Logistic regression (scaled, L2)"),
+    SelectChoice("random_forest", "Random forest"),
+    SelectChoice("gradient_boosting", "Histogram gradient boosting"),
+    SelectChoice("soft_voting", "Soft-voting ensemble of the three"),
 ]
 
 
@@ -32,7 +33,10 @@ class ParamsForm(Form):
     )
     calibration = SelectField(
         "Calibration",
-        choices=[("auto", "When the data suffice"), ("none", "Never")],
+        choices=[
+            SelectChoice("auto", "When the data suffice"),
+            SelectChoice("none", "Never"),
+        ],
         default="auto",
         description="Isotonic with 2,000+ held-out predictions, sigmoid with fewer.",
     )
