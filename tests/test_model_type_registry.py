@@ -7,9 +7,12 @@ import textwrap
 from importlib.metadata import EntryPoint
 
 import pytest
+from conftest import PASSWORD
 
 from webapp import create_app
+from webapp.extensions import db
 from webapp.model_types import ModelType, ModelTypeRegistry, RegistryError
+from webapp.models import ApiToken
 
 
 class Fake(ModelType):
@@ -75,14 +78,33 @@ def third_party_package(tmp_path, monkeypatch):
     sys.modules.pop("acme_lift", None)
 
 
-def test_a_third_party_type_appears_with_no_change_in_webapp(third_party_package, app):
+def test_a_third_party_type_appears_with_no_change_in_webapp(
+    third_party_package, app, make_user
+):
     fresh = create_app(
         {
             "ENV": "testing",
             "SECRET_KEY": "x",
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"],
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
         }
     )
     registry = fresh.extensions["matchloop.model_types"]
     assert {"match_success", "acme_lift"} <= set(registry.names())
     assert registry.get("acme_lift").title == "ACME audience lift"
+
+    admin = make_user("ops@example.com", role="admin")
+    _, token = ApiToken.issue(admin, "test")
+    db.session.commit()
+    client = fresh.test_client()
+    listed = client.get("/api/v1/models", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    assert "acme_lift" in listed.get_data(as_text=True)
+    client.post("/auth/login", data={"email": "ops@example.com", "password": PASSWORD})
+    page = client.get("/models/")
+    assert page.status_code == 200 and "ACME audience lift" in page.get_data(
+        as_text=True
+    )
+    assert client.get("/runs/new?type=acme_lift").status_code == 200
