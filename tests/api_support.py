@@ -16,12 +16,11 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from training_helpers import seed_small_world, train_version
 
-from webapp import create_app, demo
+from webapp import create_app
 from webapp.extensions import db
-from webapp.models import ApiToken, ModelVersion, TrainingRun, User
-from webapp.serving import serving_state
-from workers.training import train_model
+from webapp.models import ApiToken, ModelVersion, User
 
 PREFIX = "/api/v1"
 SPEC_URI = "urn:test:openapi"
@@ -126,22 +125,8 @@ class ApiClient:
 
 def seed_and_train(app: Flask) -> ModelVersion:
     """Seed a small world and train a real match_success version; return it (active)."""
-    demo.seed_world(
-        n_influencers=150,
-        n_companies=20,
-        n_collaborations=1200,
-        seed=3,
-        progress=lambda f, s: None,
-    )
-    app.config["MIN_TRAINING_SAMPLES"] = 50
-    run = TrainingRun(model_type="match_success", params=QUICK_PARAMS)
-    db.session.add(run)
-    db.session.commit()
-    version_id = train_model(run.id)
-    serving_state().clear()
-    version = db.session.get(ModelVersion, version_id)
-    assert version.status == "active"
-    return version
+    seed_small_world()
+    return train_version(QUICK_PARAMS)
 
 
 @contextmanager

@@ -139,6 +139,22 @@ def auth(client):
 
 
 @pytest.fixture
+def api(client):
+    """A JSON API client that checks every response against the OpenAPI document."""
+    from api_support import ApiClient
+
+    return ApiClient(client)
+
+
+@pytest.fixture
+def admin_token(world):
+    """An API token of the world's admin."""
+    from api_support import issue_token
+
+    return issue_token(world["admin"])
+
+
+@pytest.fixture
 def make_user(app):
     """Create a user: ``make_user("a@x.io", role="admin", company=company)``."""
 

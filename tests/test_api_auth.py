@@ -22,11 +22,6 @@ PAIR_A = {"influencer_id": "INF-A", "company_id": "CO-A"}
 PAIR_B = {"influencer_id": "INF-B", "company_id": "CO-B"}
 
 
-@pytest.fixture
-def api(client):
-    return ApiClient(client)
-
-
 @pytest.mark.parametrize(
     "header",
     [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "Token abc"],

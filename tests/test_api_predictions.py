@@ -25,16 +25,6 @@ RESULT_KEYS = {
 }
 
 
-@pytest.fixture
-def api(client):
-    return ApiClient(client)
-
-
-@pytest.fixture
-def admin_token(world):
-    return issue_token(world["admin"])
-
-
 def logs() -> list[PredictionLog]:
     return db.session.scalars(sa.select(PredictionLog).order_by(PredictionLog.id)).all()
 

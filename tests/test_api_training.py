@@ -13,16 +13,6 @@ from webapp.models import ModelVersion, TrainingRun
 from workers.training import train_model
 
 
-@pytest.fixture
-def api(client):
-    return ApiClient(client)
-
-
-@pytest.fixture
-def admin_token(world):
-    return issue_token(world["admin"])
-
-
 def runs() -> list[TrainingRun]:
     return db.session.scalars(sa.select(TrainingRun).order_by(TrainingRun.id)).all()
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_helpers import seed_small_world, train_version
 
-from webapp import demo, features, registry, serving, training_data
+from webapp import features, registry, serving, training_data
 from webapp.extensions import db
 from webapp.models import (
     Collaboration,
@@ -18,32 +19,17 @@ from webapp.models import (
     Influencer,
     ModelVersion,
     PredictionLog,
-    TrainingRun,
 )
 from webapp.serving import live
-from workers.training import train_model
 
 
 def train(algorithm: str = "logistic_regression") -> ModelVersion:
-    run = TrainingRun(
-        model_type="match_success", params={"algorithm": algorithm, "n_splits": 3}
-    )
-    db.session.add(run)
-    db.session.commit()
-    version_id = train_model(run.id)
-    return db.session.get(ModelVersion, version_id)
+    return train_version({"algorithm": algorithm, "n_splits": 3})
 
 
 @pytest.fixture
 def seeded(app):
-    app.config["MIN_TRAINING_SAMPLES"] = 100
-    demo.seed_world(
-        n_influencers=150,
-        n_companies=20,
-        n_collaborations=1200,
-        seed=3,
-        progress=lambda f, s: None,
-    )
+    seed_small_world()
     serving.serving_state().clear()
     return app
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from training_helpers import seed_small_world
 
-from webapp import demo, jobs, model_store, training_runs
+from webapp import jobs, model_store, training_runs
 from webapp.extensions import db
 from webapp.models import ModelVersion, TrainingRun
 from workers import scheduled
@@ -23,13 +24,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def small_world(app):
     """A seeded marketplace big enough to train on (about 800 labelled rows)."""
-    demo.seed_world(
-        n_influencers=150,
-        n_companies=20,
-        n_collaborations=1200,
-        seed=3,
-        progress=lambda fraction, stage: None,
-    )
+    seed_small_world()
 
 
 def worker_environment(app, **overrides) -> dict[str, str]:
