@@ -30,6 +30,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
 from webapp import taxonomy
@@ -77,6 +78,32 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in")
     submit = SubmitField("Sign in")
+
+
+class SettingsForm(FlaskForm):
+    """A member's own settings: training consent and password."""
+
+    training_opt_out = BooleanField(
+        "Leave my data out of model training",
+        description="Your ratings and your side's collaborations are then never used "
+        "to train models (predictions for you still work).",
+    )
+    current_password = PasswordField(
+        "Current password",
+        validators=[Optional()],
+        description="Only needed to set a new password.",
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[Optional(), Length(min=8, message="Use at least 8 characters.")],
+    )
+    submit = SubmitField("Save settings")
+
+    def validate_new_password(self, field) -> None:
+        """Require the current password whenever a new one is set."""
+        if field.data and not self.current_password.data:
+            self.current_password.errors.append("Enter your current password to change it.")
+            raise ValidationError("Confirm with your current password.")
 
 
 class OutcomeForm(FlaskForm):

@@ -15,8 +15,8 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from webapp.extensions import limiter
-from webapp.forms import LoginForm
+from webapp.extensions import db, limiter
+from webapp.forms import LoginForm, SettingsForm
 from webapp.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -63,3 +63,23 @@ def logout():
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """Let the signed-in user opt out of training and change their password."""
+    form = SettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        if form.new_password.data:
+            if not current_user.check_password(form.current_password.data):
+                form.current_password.errors.append(
+                    "That is not your current password."
+                )
+                return render_template("auth/settings.html", form=form), 422
+            current_user.set_password(form.new_password.data)
+        current_user.training_opt_out = form.training_opt_out.data
+        db.session.commit()
+        flash("Your settings are saved.", "success")
+        return redirect(url_for("auth.settings"))
+    status = 422 if form.errors else 200
+    return render_template("auth/settings.html", form=form), status
