@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import PASSWORD
+
 from webapp.extensions import db
 
 
@@ -49,5 +50,7 @@ def test_password_change_takes_effect(client, auth, world):
         data={"current_password": PASSWORD, "new_password": "another-secret"},
     )
     auth.logout()
-    assert auth.login("brand@example.com").status_code == 200  # old password: form again
+    assert (
+        auth.login("brand@example.com").status_code == 200
+    )  # old password: form again
     assert auth.login("brand@example.com", "another-secret").status_code == 302

@@ -102,7 +102,9 @@ class SettingsForm(FlaskForm):
     def validate_new_password(self, field) -> None:
         """Require the current password whenever a new one is set."""
         if field.data and not self.current_password.data:
-            self.current_password.errors.append("Enter your current password to change it.")
+            self.current_password.errors.append(
+                "Enter your current password to change it."
+            )
             raise ValidationError("Confirm with your current password.")
 
 
