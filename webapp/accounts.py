@@ -89,3 +89,12 @@ def ensure_demo_users(admin: tuple[str, str], member: tuple[str, str]) -> list[s
         else f"  member: {member[0]} / {member[1]}"
     )
     return lines
+
+
+def demo_logins(*logins: tuple[str, str]) -> list[str]:
+    """Return "email / password" lines for the demo users that exist."""
+    return [
+        f"    {email} / {password}"
+        for email, password in logins
+        if User.by_email(email) is not None
+    ]

@@ -252,9 +252,11 @@ def scheduler_command() -> None:
 @with_appcontext
 def up_command(host, port) -> None:
     """Start embedded Redis, a worker, the scheduler and the web server; Ctrl-C stops."""
-    from webapp import devstack
+    from webapp import accounts, devstack
 
-    devstack.run(current_app._get_current_object(), host=host, port=port)
+    logins = accounts.demo_logins(DEMO_ADMIN, DEMO_MEMBER)
+    banner = ["  Demo logins:", *logins] if logins else []
+    devstack.run(current_app._get_current_object(), host=host, port=port, banner=banner)
 
 
 @click.command("create-token")

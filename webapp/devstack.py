@@ -69,8 +69,11 @@ def stop_children(children: list[Child]) -> None:
             child.process.wait()
 
 
-def run(app: Flask, host: str, port: int) -> None:
-    """Run the stack until Ctrl-C (or SIGTERM), then stop everything in order."""
+def run(app: Flask, host: str, port: int, banner: list[str] | None = None) -> None:
+    """Run the stack until Ctrl-C (or SIGTERM), then stop everything in order.
+
+    :param banner: extra lines (e.g. demo logins) printed under the URL.
+    """
     owner = None
     if not app.config.get("REDIS_URL"):
         owner = embedded_redis.start(app.config["EMBEDDED_REDIS_SOCKET"])
@@ -84,7 +87,8 @@ def run(app: Flask, host: str, port: int) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    print(f"\n  Matchloop is running at http://{host}:{port}/  (Ctrl-C stops it all)\n")
+    print(f"\n  Matchloop is running at http://{host}:{port}/  (Ctrl-C stops it all)")
+    print("\n".join(banner or []) + "\n", flush=True)
     try:
         while not stopping:
             dead = [c for c in children if c.process.poll() is not None]
