@@ -69,5 +69,6 @@ def test_up_serves_the_app_and_stops_everything_on_ctrl_c(tmp_path):
     assert f"Matchloop is running at http://127.0.0.1:{port}/" in output
     assert "Stopped." in output
     assert not embedded_redis.is_running(str(instance / "redis.sock"))
-    with socket.socket() as probe:  # the web port is free again
-        probe.bind(("127.0.0.1", port))
+    # Nothing listens on the web port any more (connections in TIME_WAIT may linger).
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
