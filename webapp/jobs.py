@@ -78,17 +78,6 @@ def fetch_job(job_id: str) -> Job | None:
         return None
 
 
-def cancel_job(job_id: str) -> None:
-    """Cancel a queued job (a no-op when it is unknown or already finished)."""
-    job = fetch_job(job_id)
-    if job is not None and job.get_status(refresh=True) in (
-        "queued",
-        "scheduled",
-        "deferred",
-    ):
-        job.cancel()
-
-
 def make_worker(queues: tuple[str, ...] = QUEUES, name: str | None = None) -> Worker:
     """Return an RQ worker on ``queues`` using the JSON serializer."""
     return Worker(
