@@ -11,9 +11,9 @@ from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
 from plugins.match_success.evaluation import expected_calibration_error
-from webapp import training_data
 from webapp.extensions import db
-from webapp.model_types import TrainingData, registry_of
+from webapp.learning import training_data
+from webapp.model_types import TrainingData, installed_types
 from webapp.models import DemoGroundTruth, ModelVersion, TrainingRun
 from workers.training import train_model
 
@@ -61,7 +61,7 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
     cutoff = data.times.max() - np.timedelta64(holdout_days, "D")
     known = (data.times < cutoff) & (data.label_times.astype("datetime64[D]") < cutoff)
     later = data.times >= cutoff
-    plugin = registry_of(app).get("match_success")
+    plugin = installed_types(app).get("match_success")
     with threadpool_limits(limits=int(app.config["TRAINING_THREADS"])):
         result = plugin.fit(
             _slice(data, np.flatnonzero(known)),

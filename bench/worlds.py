@@ -12,8 +12,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from webapp import create_app, demo
+from webapp import create_app
 from webapp.extensions import db
+from webapp.marketplace import demo
 from webapp.models import Outcome
 
 

@@ -59,7 +59,7 @@ def database_url(request, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """Start one real (embedded) Redis server for the whole run; yield its URL."""
-    from webapp import embedded_redis
+    from webapp.runtime import embedded_redis
 
     socket = tmp_path_factory.mktemp("redis") / "redis.sock"
     owner = embedded_redis.start(str(socket))
@@ -111,7 +111,7 @@ def runner(app):
 @pytest.fixture
 def redis(app):
     """The app's Redis connection, emptied before the test."""
-    from webapp import jobs
+    from webapp.runtime import jobs
 
     connection = jobs.redis_connection(app)
     connection.flushall()

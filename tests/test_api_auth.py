@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from api_support import ApiClient, issue_token, rate_limited
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import ApiToken
-from webapp.timeutil import utcnow
 
 ADMIN_ROUTES = [
     ("POST", "/train", {"json": {"type": "match_success"}}),

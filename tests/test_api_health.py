@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from api_support import ApiClient, database_down, issue_token, redis_down
 
-from webapp import jobs
 from webapp.extensions import db
 from webapp.models import ModelVersion
+from webapp.runtime import jobs
 
 
 @pytest.fixture

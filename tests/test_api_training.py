@@ -6,10 +6,11 @@ import pytest
 import sqlalchemy as sa
 from api_support import QUICK_PARAMS, ApiClient, issue_token, redis_down, seed_and_train
 
-from webapp import jobs, registry
 from webapp.extensions import db
-from webapp.model_types import ModelType, TrainingFailed, registry_of
+from webapp.model_types import ModelType, TrainingFailed, installed_types
 from webapp.models import ModelVersion, TrainingRun
+from webapp.registry import versions
+from webapp.runtime import jobs
 from workers.training import train_model
 
 
@@ -174,7 +175,7 @@ def test_a_non_numeric_run_id_is_404(api, admin_token, world):
 def test_models_lists_every_installed_type_including_third_party(
     app, api, admin_token, world
 ):
-    registry_of(app).add(ThirdPartyModel())
+    installed_types(app).add(ThirdPartyModel())
     models = api.call("GET", "/models", 200, token=admin_token).get_json()["models"]
     by_type = {m["type"]: m for m in models}
     assert set(by_type) == {"match_success", "third_party_roi"}
@@ -202,12 +203,12 @@ def test_models_show_versions_newest_first_and_deployments(app, client, world):
     db.session.commit()
     second = db.session.get(ModelVersion, train_model(run.id))
     assert second.status == "candidate"
-    registry.promote(second, world["admin"], note="better")
+    versions.promote(second, world["admin"], note="better")
     token = issue_token(world["admin"])
     api = ApiClient(client)
     models = api.call("GET", "/models", 200, token=token).get_json()["models"]
     (match,) = [m for m in models if m["type"] == "match_success"]
-    assert match["active_version"] == registry.summary(second)
+    assert match["active_version"] == versions.summary(second)
     assert match["active_version"]["metrics"]["roc_auc"] > 0.5
     detail = api.call("GET", "/models/match_success", 200, token=token).get_json()
     assert [(v["version"], v["status"]) for v in detail["versions"]] == [

@@ -211,7 +211,7 @@ def test_rate_limit_storage_follows_redis_url(instance, monkeypatch):
 
 
 def test_create_app_does_not_connect_to_redis_until_used(app):
-    from webapp import jobs
+    from webapp.runtime import jobs
 
     keys = ("ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RATELIMIT_ENABLED")
     fresh = create_app({key: app.config[key] for key in keys})

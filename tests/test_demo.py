@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from webapp import demo
+from webapp.core.taxonomy import NICHES, SUCCESS_FACTORS
+from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
+from webapp.marketplace import demo
 from webapp.models import (
     Collaboration,
     Company,
@@ -22,8 +24,6 @@ from webapp.models import (
     Outcome,
     ProfileRevision,
 )
-from webapp.taxonomy import NICHES, SUCCESS_FACTORS
-from webapp.timeutil import start_of, utcnow
 
 SIZE = dict(n_influencers=200, n_companies=30, n_collaborations=1500)
 DEMO_TABLES = (

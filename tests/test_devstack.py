@@ -12,7 +12,7 @@ import urllib.request
 
 from conftest import PROJECT_ROOT
 
-from webapp import embedded_redis
+from webapp.runtime import embedded_redis
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import PROJECT_ROOT
 
-from webapp.cli import COMMANDS
+from webapp.cli import commands
 from webapp.config import DEFAULTS
 
 README = (PROJECT_ROOT / "README.md").read_text()
@@ -21,7 +21,7 @@ def test_every_setting_is_documented(key):
     assert f"`MATCHLOOP_{key}`" in README
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+@pytest.mark.parametrize("command", commands(), ids=lambda c: c.name)
 def test_every_command_has_help_and_is_documented(runner, command):
     result = runner.invoke(args=[command.name, "--help"])
     assert result.exit_code == 0, result.output

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import make_company, make_influencer
 
-from webapp import feature_store, features, training_data
+from webapp.core.timeutil import start_of
 from webapp.extensions import db
-from webapp.history import HistoryEvents, HistoryIndex
+from webapp.learning import features, loaders, training_data
+from webapp.learning.history import HistoryEvents, HistoryIndex
 from webapp.models import Collaboration, Outcome, ProfileRevision
-from webapp.timeutil import start_of
 
 NAMES = list(features.FEATURE_NAMES)
 
@@ -285,7 +285,7 @@ def test_profile_as_of_uses_the_revision_valid_before_the_day(app, world):
             )
         ]
     )
-    profiles = feature_store.profiles_as_of("influencer", np.full(4, inf.id), days)
+    profiles = loaders.profiles_as_of("influencer", np.full(4, inf.id), days)
     # Before the first revision: the earliest known; on the day of a change: still the old one.
     assert [p["followers"] for p in profiles] == [1000, 1000, 1000, 2000]
 

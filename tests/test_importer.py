@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import PROJECT_ROOT, make_company, make_influencer
 
-from webapp import importer
 from webapp.extensions import db
-from webapp.importer import writing
+from webapp.marketplace import importer
+from webapp.marketplace.importer import writing
 from webapp.models import (
     Collaboration,
     Company,

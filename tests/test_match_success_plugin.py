@@ -7,7 +7,7 @@ import pytest
 
 from plugins.match_success.evaluation import expected_calibration_error
 from plugins.match_success.plugin import MatchSuccessModel
-from webapp.features import FEATURE_NAMES
+from webapp.learning.features import FEATURE_NAMES
 from webapp.model_types import TrainingData, TrainingFailed
 
 N_FEATURES = len(FEATURE_NAMES)

@@ -11,10 +11,10 @@ import pytest
 from test_auth import csrf_token, login_with_token, sibling_app
 from training_helpers import seed_small_world, train_version
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.features import FEATURE_NAMES, from_snapshot
+from webapp.learning.features import FEATURE_NAMES, from_snapshot
 from webapp.models import Collaboration, Company
-from webapp.timeutil import utcnow
 
 FALLBACK_BANNER = (
     "No trained model is active yet: these scores come from the rule-based fallback."

@@ -13,10 +13,10 @@ from training_helpers import seed_small_world, train_version
 from wtforms import DecimalField, Form, IntegerField
 from wtforms.validators import NumberRange
 
-from webapp import registry
 from webapp.extensions import db
-from webapp.model_types import ModelType, registry_of
+from webapp.model_types import ModelType, installed_types
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
+from webapp.registry import versions
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ class SpamScore(ModelType):
 
 
 def test_index_lists_every_installed_type_with_a_train_button(app, admin):
-    registry_of(app).add(SpamScore())
+    installed_types(app).add(SpamScore())
     page = admin.get("/models/").get_data(as_text=True)
     for name in ("match_success", "spam_score"):
         assert f'id="type-{name}"' in page
@@ -80,7 +80,7 @@ def test_index_lists_every_installed_type_with_a_train_button(app, admin):
 
 
 def test_a_third_party_type_gets_pages_and_its_own_train_form(app, admin):
-    registry_of(app).add(SpamScore())
+    installed_types(app).add(SpamScore())
     detail = admin.get("/models/spam_score")
     assert detail.status_code == 200
     assert "No versions of spam_score yet." in detail.get_data(as_text=True)
@@ -90,7 +90,7 @@ def test_a_third_party_type_gets_pages_and_its_own_train_form(app, admin):
 
 
 def test_a_third_party_type_can_be_trained_from_its_form(app, admin, redis):
-    registry_of(app).add(SpamScore())
+    installed_types(app).add(SpamScore())
     bad = admin.post("/runs/new?type=spam_score", data={"params-depth": "12"})
     assert bad.status_code == 422
     response = admin.post(
@@ -111,7 +111,7 @@ def test_promote_needs_the_pages_csrf_token(app, two_versions):
     client = protected.test_client()
     login_with_token(client, "admin@example.com")
     assert client.post("/models/match_success/versions/2/promote").status_code == 400
-    assert registry.active_version("match_success").version == 1
+    assert versions.active_version("match_success").version == 1
     page = client.get("/models/match_success").get_data(as_text=True)
     response = client.post(
         "/models/match_success/versions/2/promote",
@@ -119,7 +119,7 @@ def test_promote_needs_the_pages_csrf_token(app, two_versions):
     )
     assert response.status_code == 302
     db.session.expire_all()
-    assert registry.active_version("match_success").version == 2
+    assert versions.active_version("match_success").version == 2
     with protected.app_context():
         db.engine.dispose()
 
@@ -224,7 +224,7 @@ def test_promote_then_roll_back_changes_the_active_version(admin, two_versions):
     )
     assert response.status_code == 302
     db.session.expire_all()
-    assert registry.active_version("match_success").id == second.id
+    assert versions.active_version("match_success").id == second.id
     assert db.session.get(ModelVersion, first.id).status == "archived"
     promoted = deployments()[-1]
     assert (promoted.action, promoted.actor_id, promoted.note) == (
@@ -242,7 +242,7 @@ def test_promote_then_roll_back_changes_the_active_version(admin, two_versions):
 
     response = admin.post("/models/match_success/rollback")
     db.session.expire_all()
-    assert registry.active_version("match_success").id == first.id
+    assert versions.active_version("match_success").id == first.id
     rolled = deployments()[-1]
     assert (rolled.action, rolled.from_version_id, rolled.to_version_id) == (
         "rollback",
@@ -270,7 +270,7 @@ def test_refused_actions_flash_a_warning_and_change_nothing(admin, two_versions)
     assert "has no previous version to roll back to." in page
     assert "flash-warning" in page
     assert len(deployments()) == before
-    assert registry.active_version("match_success").version == 1
+    assert versions.active_version("match_success").version == 1
     assert admin.post("/models/match_success/versions/9/promote").status_code == 404
 
 
@@ -293,7 +293,7 @@ def test_artifact_error_is_shown_and_blocks_promotion(app, admin, two_versions):
     response = admin.post("/models/match_success/versions/2/promote")
     page = admin.get(response.location).get_data(as_text=True)
     assert "cannot be promoted" in page
-    assert registry.active_version("match_success").version == 1
+    assert versions.active_version("match_success").version == 1
 
 
 def test_no_rollback_to_a_version_whose_artifact_is_broken(app, admin, two_versions):
@@ -305,7 +305,7 @@ def test_no_rollback_to_a_version_whose_artifact_is_broken(app, admin, two_versi
     response = admin.post("/models/match_success/rollback")
     page = admin.get(response.location).get_data(as_text=True)
     assert "match_success v1 cannot be reactivated" in page
-    assert registry.active_version("match_success").version == 2
+    assert versions.active_version("match_success").version == 2
 
 
 def test_deployment_history_is_paginated(app, admin, two_versions):

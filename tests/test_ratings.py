@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from conftest import outcome_count
 
-from webapp import taxonomy
+from webapp.core import taxonomy
 from webapp.extensions import db
 from webapp.models import Collaboration, Outcome
 

@@ -9,11 +9,11 @@ import pytest
 from test_auth import csrf_token, sibling_app
 from training_helpers import FAST_PARAMS, seed_small_world
 
-from webapp import jobs
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.model_types import TrainingFailed
 from webapp.models import TrainingRun, User
-from webapp.timeutil import utcnow
+from webapp.runtime import jobs
 
 STATUS_KEYS = {
     "id",

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from training_helpers import seed_small_world, train_version
 
-from webapp import features, registry, serving, training_data
+from webapp import serving
 from webapp.extensions import db
+from webapp.learning import features, training_data
 from webapp.models import (
     Collaboration,
     Company,
@@ -20,7 +21,8 @@ from webapp.models import (
     ModelVersion,
     PredictionLog,
 )
-from webapp.serving import live
+from webapp.registry import versions
+from webapp.serving import pools
 
 
 def train(algorithm: str = "logistic_regression") -> ModelVersion:
@@ -94,10 +96,10 @@ def test_promotion_and_rollback_switch_the_serving_version(seeded):
     first = train()
     second = train("gradient_boosting")
     assert (first.status, second.status) == ("active", "candidate")
-    registry.promote(second, actor=None, note="better")
+    versions.promote(second, actor=None, note="better")
     serving.serving_state().active.clear()  # what the 2 s cache expiry does in production
     assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 2
-    registry.rollback("match_success", actor=None)
+    versions.rollback("match_success", actor=None)
     serving.serving_state().active.clear()
     assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 1
     actions = [
@@ -111,8 +113,8 @@ def test_promotion_and_rollback_switch_the_serving_version(seeded):
 
 def test_rollback_without_history_is_refused(seeded):
     train()
-    with pytest.raises(registry.RegistryActionError, match="no previous version"):
-        registry.rollback("match_success", actor=None)
+    with pytest.raises(versions.RegistryActionError, match="no previous version"):
+        versions.rollback("match_success", actor=None)
 
 
 def test_ranking_scores_every_candidate_and_excludes_open_partners(seeded):
@@ -161,7 +163,7 @@ def test_serving_features_match_training_features(seeded):
     for a collaboration proposed now (up to one day of account age)."""
     influencer, company = some_pair()
     pool = serving.serving_state().pool.get(4)
-    served = live.pair_rows(pool, [influencer], [company], [750.0])[0]
+    served = pools.pair_rows(pool, [influencer], [company], [750.0])[0]
     tomorrow = date.today() + timedelta(days=1)
     trained = training_data.pair_features_at_proposal(
         [Row(influencer.id, company.id, tomorrow, 750.0, {})], min_rating=4
@@ -182,9 +184,9 @@ def test_a_version_with_a_broken_artifact_cannot_be_promoted(seeded):
     path = Path(seeded.config["MODEL_DIR"]) / second.artifact_path
     original = path.read_bytes()
     path.write_bytes(original[:-10])
-    with pytest.raises(registry.RegistryActionError, match="altered"):
-        registry.promote(second, actor=None)
+    with pytest.raises(versions.RegistryActionError, match="altered"):
+        versions.promote(second, actor=None)
     assert second.status == "candidate" and "altered" in second.artifact_error
     path.write_bytes(original)  # restored from backup: usable again
-    registry.promote(second, actor=None)
+    versions.promote(second, actor=None)
     assert second.status == "active" and second.artifact_error is None

@@ -12,9 +12,11 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from training_helpers import seed_small_world
 
-from webapp import jobs, model_store, training_runs
 from webapp.extensions import db
+from webapp.learning import training_runs
 from webapp.models import ModelVersion, TrainingRun
+from webapp.registry import artifacts
+from webapp.runtime import jobs
 from workers import scheduled
 
 pytestmark = pytest.mark.queue
@@ -81,7 +83,7 @@ def test_training_run_end_to_end(app, redis, small_world):
     assert version.sample_count >= 100
     assert 0.5 < version.metrics["roc_auc"] <= 1.0
     assert len(version.metrics["folds"]) >= 2
-    data = model_store.read_verified(
+    data = artifacts.read_verified(
         app.config["MODEL_DIR"], version.artifact_path, version.sha256
     )
     assert len(data) == version.size_bytes
@@ -167,7 +169,7 @@ def test_reaper_fails_runs_whose_job_was_lost(app, redis, small_world):
     run = db.session.get(TrainingRun, run.id)
     assert run.status == "failed" and "lost the job" in run.error
     # A failed-before-start run does not hold back automatic retraining.
-    from webapp import retraining
+    from webapp.learning import retraining
 
     assert retraining.new_outcomes_since_last_run("match_success") > 0
 

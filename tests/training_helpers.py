@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from webapp import demo
 from webapp.extensions import db
+from webapp.marketplace import demo
 from webapp.models import ModelVersion, TrainingRun
 
 # Fast settings: one algorithm, three time windows (a few seconds per version).

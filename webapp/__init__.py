@@ -59,7 +59,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the shared extensions to ``app``."""
-    from webapp import security
+    from webapp.core import security
     from webapp.extensions import (
         csrf,
         db,
@@ -89,29 +89,29 @@ def register_extensions(app: Flask) -> None:
 
 def register_model_types(app: Flask) -> None:
     """Build this app's model-type registry from the entry-point group."""
-    from webapp.model_types import ModelTypeRegistry
+    from webapp.registry import plugins
 
-    app.extensions["matchloop.model_types"] = ModelTypeRegistry.from_entry_points()
+    plugins.install(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint."""
-    from webapp.views import BLUEPRINTS
+    from webapp.views import blueprints
 
-    for blueprint in BLUEPRINTS:
+    for blueprint in blueprints():
         app.register_blueprint(blueprint)
 
 
 def register_template_helpers(app: Flask) -> None:
     """Expose taxonomy labels and formatting filters to templates."""
-    from webapp import template_helpers
+    from webapp.core import template_helpers
 
     template_helpers.init_app(app)
 
 
 def register_cli(app: Flask) -> None:
     """Attach the ``flask`` commands."""
-    from webapp.cli import COMMANDS
+    from webapp.cli import commands
 
-    for command in COMMANDS:
+    for command in commands():
         app.cli.add_command(command)

@@ -9,11 +9,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select
 
-from webapp import jobs, retraining, training_runs
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
+from webapp.learning import retraining, training_runs
 from webapp.models import PredictionLog, TrainingRun
 from webapp.models.training import ACTIVE_RUN_STATUSES
-from webapp.timeutil import utcnow
+from webapp.runtime import jobs
 
 log = logging.getLogger(__name__)
 # A queued run whose job Redis no longer knows is given this long before it is failed.

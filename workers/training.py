@@ -7,11 +7,13 @@ import logging
 from flask import current_app
 from threadpoolctl import threadpool_limits
 
-from webapp import model_store, registry, training_data
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.model_types import TrainingFailed, registry_of
+from webapp.learning import training_data
 from webapp.models import TrainingRun
-from webapp.timeutil import utcnow
+from webapp.registry import artifacts, versions
+from webapp.registry.contract import TrainingFailed
+from webapp.registry.plugins import installed_types
 
 log = logging.getLogger(__name__)
 # Write progress to the database at most every this much of the way (and on stage changes).
@@ -72,7 +74,7 @@ def train_model(run_id: int) -> int | None:
 def _train(run: TrainingRun) -> int:
     """Do the work of a running run and mark it succeeded."""
     config = current_app.config
-    model_type = registry_of(current_app).get(run.model_type)
+    model_type = installed_types(current_app).get(run.model_type)
     progress = ProgressReporter(run)
     progress(0.01, "loading training data")
     data = training_data.build(model_type.target, config)
@@ -85,12 +87,12 @@ def _train(run: TrainingRun) -> int:
     progress(0.04, f"training on {data.n_samples} collaborations")
     with threadpool_limits(limits=int(config["TRAINING_THREADS"])):
         result = model_type.fit(data, dict(run.params), progress)
-    number = registry.next_version_number(run.model_type)
+    number = versions.next_version_number(run.model_type)
     progress(0.97, "storing the artifact")
-    stored = model_store.save(
+    stored = artifacts.save(
         config["MODEL_DIR"], run.model_type, number, result.artifact
     )
-    version = registry.register_version(run, number, result, stored, data)
+    version = versions.register_version(run, number, result, stored, data)
     run.status, run.version, run.progress = "succeeded", version, 1.0
     run.stage, run.finished_at = f"created {version.label}", utcnow()
     db.session.commit()

@@ -12,8 +12,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.timeutil import utcnow
 
 TOKEN_PREFIX = "ml_"
 

@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.timeutil import utcnow
 
 Money = Numeric(12, 2, asdecimal=False)
 

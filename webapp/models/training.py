@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.timeutil import utcnow
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 ACTIVE_RUN_STATUSES = ("queued", "running")

@@ -14,10 +14,11 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
+from webapp.core.taxonomy import OPEN_STATUSES
 from webapp.extensions import db
-from webapp.features import as_snapshot
+from webapp.learning.features import as_snapshot
 from webapp.models import Collaboration, Company, Influencer
-from webapp.serving import live
+from webapp.serving import pools
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
@@ -26,8 +27,6 @@ from webapp.serving.predict import (
     score_rows,
 )
 from webapp.serving.state import serving_state
-
-OPEN_STATUSES = ("proposed", "accepted", "active")
 
 __all__ = [
     "MATCH_TYPE",
@@ -57,7 +56,7 @@ def predict_pairs(
         return []
     budgets = budgets or [None] * len(pairs)
     pool = serving_state().pool.get(_min_rating())
-    rows = live.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
+    rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
     by_subject: dict[str, list[int]] = defaultdict(list)
     for k, (_, company) in enumerate(pairs):
         by_subject[company.external_id].append(k)
@@ -84,7 +83,7 @@ def snapshot_for(
 ) -> dict[str, Any]:
     """Return the match snapshot to store on a collaboration proposed through Matchloop."""
     pool = serving_state().pool.get(_min_rating())
-    rows = live.pair_rows(pool, [influencer], [company], [budget])
+    rows = pools.pair_rows(pool, [influencer], [company], [budget])
     scored = score_rows(rows, company.external_id)
     return {
         "features": as_snapshot(rows[0]),

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from webapp.features import FEATURE_NAMES
+from webapp.learning.features import FEATURE_NAMES
 
 INTERCEPT = -0.3
 CONFIDENCE = 0.2

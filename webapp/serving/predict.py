@@ -11,10 +11,10 @@ from flask import current_app
 from sqlalchemy import insert
 
 from webapp.extensions import db
-from webapp.features import FEATURE_LABELS, FEATURE_NAMES
-from webapp.model_store import ArtifactError
-from webapp.model_types import registry_of
+from webapp.learning.features import FEATURE_LABELS, FEATURE_NAMES
 from webapp.models import ModelVersion, PredictionLog
+from webapp.registry.artifacts import ArtifactError
+from webapp.registry.plugins import installed_types
 from webapp.serving import fallback
 from webapp.serving.routing import ServedVersion, route
 from webapp.serving.state import serving_state
@@ -98,7 +98,7 @@ def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
             reason,
             contributions=fallback.explain(rows) if explain else None,
         )
-    plugin = registry_of(current_app).get(MATCH_TYPE)
+    plugin = installed_types(current_app).get(MATCH_TYPE)
     if explain:
         predictions, explained = plugin.predict_and_explain(artifact, rows)
     else:
@@ -121,7 +121,7 @@ def contributions(scored: Scored, rows: np.ndarray) -> np.ndarray:
     """Return signed per-feature contributions for ``rows`` from the same scorer."""
     if scored.fallback:
         return fallback.explain(rows)
-    return registry_of(current_app).get(MATCH_TYPE).explain(scored.artifact, rows)
+    return installed_types(current_app).get(MATCH_TYPE).explain(scored.artifact, rows)
 
 
 def factors(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from threading import Lock
 
 from webapp.models import ModelVersion
-from webapp.registry import active_version
+from webapp.registry.versions import active_version
 
 CACHE_SECONDS = 2.0
 

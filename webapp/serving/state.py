@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from threadpoolctl import threadpool_limits
 
-from webapp.model_store import ArtifactCache
-from webapp.serving.live import PoolCache
+from webapp.registry.artifacts import ArtifactCache
+from webapp.serving.pools import PoolCache
 from webapp.serving.routing import ActiveVersionCache
 
 _KEY = "matchloop.serving"

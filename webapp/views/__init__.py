@@ -1,23 +1,35 @@
-"""Blueprints, one per module; the factory registers everything in BLUEPRINTS."""
+"""Blueprints: the factory registers everything in ``blueprints()``.
 
-from webapp.views.api import bp as api_bp
-from webapp.views.auth import bp as auth_bp
-from webapp.views.collaborations import bp as collaborations_bp
-from webapp.views.errors import bp as errors_bp
-from webapp.views.main import bp as main_bp
-from webapp.views.matches import bp as matches_bp
-from webapp.views.models import bp as models_bp
-from webapp.views.outcomes import bp as outcomes_bp
-from webapp.views.runs import bp as runs_bp
+Pages that belong to a stage live in that stage's package (``views.py`` or a
+``views/`` package); what is not a stage (sign-in, errors, the API blueprint and
+its docs) lives here.
+"""
 
-BLUEPRINTS = [
-    auth_bp,
-    main_bp,
-    collaborations_bp,
-    outcomes_bp,
-    matches_bp,
-    models_bp,
-    runs_bp,
-    api_bp,
-    errors_bp,
-]
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    """Return every blueprint, in registration order."""
+    from webapp.learning.views import bp as runs_bp
+    from webapp.marketplace.views.collaborations import bp as collaborations_bp
+    from webapp.marketplace.views.matches import bp as matches_bp
+    from webapp.marketplace.views.outcomes import bp as outcomes_bp
+    from webapp.registry.views import bp as models_bp
+    from webapp.views.api import bp as api_bp
+    from webapp.views.auth import bp as auth_bp
+    from webapp.views.errors import bp as errors_bp
+    from webapp.views.main import bp as main_bp
+
+    return [
+        auth_bp,
+        main_bp,
+        collaborations_bp,
+        outcomes_bp,
+        matches_bp,
+        models_bp,
+        runs_bp,
+        api_bp,
+        errors_bp,
+    ]

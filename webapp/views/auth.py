@@ -16,8 +16,8 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, limiter
-from webapp.forms import LoginForm, SettingsForm
 from webapp.models import User
+from webapp.views.forms import LoginForm, SettingsForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

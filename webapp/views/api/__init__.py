@@ -1,20 +1,17 @@
-"""The JSON API under /api/v1: predictions, recommendations, training, models, health.
+"""The JSON API under /api/v1: the blueprint, its tokens, errors, validation and docs.
 
 ``blueprint`` holds the blueprint and its rate limit, ``auth`` the bearer tokens
 and permissions, ``errors`` the JSON error shape, ``validation`` the request
-checks against the OpenAPI document in ``openapi`` and ``schemas``. The route
-modules are imported here so their views attach to the blueprint.
+checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
+keeps its own routes in its ``api`` module (``webapp.serving.api``,
+``webapp.learning.api``, ``webapp.registry.api``); they are imported here so
+their views attach to the blueprint.
 """
 
-from webapp.views.api import (
-    auth,
-    errors,
-    health,
-    models,
-    openapi,
-    predictions,
-    training,
-)
+from webapp.learning import api as learning_api
+from webapp.registry import api as registry_api
+from webapp.serving import api as serving_api
+from webapp.views.api import auth, errors, health, openapi
 from webapp.views.api.blueprint import bp
 
 __all__ = [
@@ -22,8 +19,8 @@ __all__ = [
     "bp",
     "errors",
     "health",
-    "models",
+    "learning_api",
     "openapi",
-    "predictions",
-    "training",
+    "registry_api",
+    "serving_api",
 ]

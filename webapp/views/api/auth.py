@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from flask import g, request
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import ApiToken, User
-from webapp.timeutil import utcnow
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
 

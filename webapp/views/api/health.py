@@ -9,9 +9,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from webapp import jobs, registry
 from webapp.extensions import db
-from webapp.model_types import registry_of
+from webapp.registry import versions
+from webapp.registry.plugins import installed_types
+from webapp.runtime import jobs
 from webapp.views.api.blueprint import bp
 
 
@@ -43,8 +44,8 @@ def health():
     redis, workers = redis_health()
     active = {}
     if database["ok"]:
-        for model_type in registry_of(current_app):
-            version = registry.active_version(model_type.name)
+        for model_type in installed_types(current_app):
+            version = versions.active_version(model_type.name)
             active[model_type.name] = version.version if version else None
     healthy = database["ok"] and redis["ok"]
     body = {

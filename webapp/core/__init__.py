@@ -1,0 +1,1 @@
+"""What every stage uses: time, security, forms helpers, template helpers, taxonomy."""

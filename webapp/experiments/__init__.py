@@ -1,0 +1,1 @@
+"""A/B experiments on model versions (room for the experiments issue)."""

@@ -1,0 +1,1 @@
+"""Learning: point-in-time features and history, training data, training runs, retraining."""

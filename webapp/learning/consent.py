@@ -1,0 +1,37 @@
+"""Which data training may use: members who opted out are left out everywhere.
+
+One rule for training rows and for the history features other rows are built
+from, as the settings page promises: a collaboration is excluded when the
+opted-out member is linked to either side of it or rated it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from webapp.models import Collaboration, Outcome, User
+
+
+def opted_out_users():
+    """Return a select of the ids of users who opted out of training."""
+    return select(User.id).where(User.training_opt_out.is_(True))
+
+
+def excluded_collaborations():
+    """Return a select of collaboration ids whose data belongs to opted-out users."""
+    linked_influencers = select(User.influencer_id).where(
+        User.training_opt_out.is_(True), User.influencer_id.is_not(None)
+    )
+    linked_companies = select(User.company_id).where(
+        User.training_opt_out.is_(True), User.company_id.is_not(None)
+    )
+    rated = select(Outcome.collaboration_id).where(
+        Outcome.rated_by_id.in_(opted_out_users())
+    )
+    return select(Collaboration.id).where(
+        or_(
+            Collaboration.influencer_id.in_(linked_influencers),
+            Collaboration.company_id.in_(linked_companies),
+            Collaboration.id.in_(rated),
+        )
+    )

@@ -1,0 +1,229 @@
+"""What the marketplace knew before a moment: track records, counts, shared partners.
+
+``HistoryEvents`` holds the raw events (collaborations and rated outcomes) as
+numpy arrays; ``HistoryIndex`` answers "what happened before day t" for many
+(influencer, company, t) queries at once with sorted keys and binary search, so
+training (one query per past collaboration) and serving (one query per
+candidate, t = today) share one implementation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Sorted keys are entity * KEY_SHIFT + time: 34 bits for days or seconds since 2000.
+KEY_SHIFT = np.int64(1 << 34)
+SECONDS_PER_DAY = 86_400
+# Smoothing priors: a newcomer is assumed average until evidence comes in.
+SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT = 0.5, 2.0
+RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
+
+
+@dataclass
+class HistoryEvents:
+    """Events as arrays. Collaboration times are days; outcome times are seconds.
+
+    ``brand_*``: company-side outcomes (did the brand call it a success?).
+    ``partner_*``: influencer-side outcomes (how influencers rated the brand).
+    """
+
+    collab_influencer: np.ndarray
+    collab_company: np.ndarray
+    collab_day: np.ndarray
+    brand_influencer: np.ndarray
+    brand_company: np.ndarray
+    brand_second: np.ndarray
+    brand_success: np.ndarray
+    partner_company: np.ndarray
+    partner_second: np.ndarray
+    partner_rating: np.ndarray
+
+    @classmethod
+    def empty(cls) -> HistoryEvents:
+        """Return a history with no events."""
+        ints = np.zeros(0, dtype=np.int64)
+        return cls(
+            ints, ints, ints, ints, ints, ints, np.zeros(0, bool), ints, ints, ints
+        )
+
+
+@dataclass
+class HistoryStats:
+    """Per-query history figures, aligned with the queries."""
+
+    influencer_collaborations: np.ndarray
+    influencer_rated: np.ndarray
+    influencer_success_rate: np.ndarray
+    company_collaborations: np.ndarray
+    company_success_rate: np.ndarray
+    company_partner_rating: np.ndarray
+    pair_collaborations: np.ndarray
+    shared_partners: np.ndarray
+
+
+@dataclass
+class _Sorted:
+    """Events of one kind sorted by (entity, time), with running sums of values."""
+
+    keys: np.ndarray
+    sums: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+    @classmethod
+    def build(
+        cls, entity: np.ndarray, time: np.ndarray, values: np.ndarray | None = None
+    ):
+        keys = entity.astype(np.int64) * KEY_SHIFT + time.astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        sums = np.zeros(len(keys) + 1)
+        if values is not None:
+            sums[1:] = np.cumsum(np.asarray(values, dtype=float)[order])
+        return cls(keys=keys[order], sums=sums)
+
+    def before(
+        self, entity: np.ndarray, time: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (count, sum of values) of events of ``entity`` strictly before ``time``."""
+        base = entity.astype(np.int64) * KEY_SHIFT
+        lo = np.searchsorted(self.keys, base, side="left")
+        hi = np.searchsorted(self.keys, base + time.astype(np.int64), side="left")
+        return (hi - lo).astype(float), self.sums[hi] - self.sums[lo]
+
+
+def _pair_codes(influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
+    """Return one int64 code per (influencer, company) pair."""
+    return (influencer.astype(np.int64) << 31) | company.astype(np.int64)
+
+
+class HistoryIndex:
+    """Answers point-in-time history queries over a fixed set of events."""
+
+    def __init__(self, events: HistoryEvents) -> None:
+        self.events = events
+        ev = events
+        self._inf_collabs = _Sorted.build(ev.collab_influencer, ev.collab_day)
+        self._co_collabs = _Sorted.build(ev.collab_company, ev.collab_day)
+        self._pairs = np.unique(_pair_codes(ev.collab_influencer, ev.collab_company))
+        self._pair_collabs = _Sorted.build(
+            self._pair_id(ev.collab_influencer, ev.collab_company), ev.collab_day
+        )
+        self._inf_outcomes = _Sorted.build(
+            ev.brand_influencer, ev.brand_second, ev.brand_success
+        )
+        self._co_outcomes = _Sorted.build(
+            ev.brand_company, ev.brand_second, ev.brand_success
+        )
+        self._co_ratings = _Sorted.build(
+            ev.partner_company, ev.partner_second, ev.partner_rating
+        )
+        self._final_sets: tuple[dict, dict] | None = None
+
+    def _pair_id(self, influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
+        """Map pairs to dense ids; pairs never seen get an id past the known ones."""
+        codes = _pair_codes(influencer, company)
+        if len(self._pairs) == 0:
+            return np.zeros(len(codes), dtype=np.int64)
+        position = np.searchsorted(self._pairs, codes)
+        found = (position < len(self._pairs)) & (
+            self._pairs[np.minimum(position, len(self._pairs) - 1)] == codes
+        )
+        return np.where(found, position, len(self._pairs))
+
+    def stats(
+        self, influencer: np.ndarray, company: np.ndarray, day: np.ndarray
+    ) -> HistoryStats:
+        """Return what was known strictly before ``day`` for each (influencer, company)."""
+        day = np.asarray(day, dtype=np.int64)
+        second = day * SECONDS_PER_DAY
+        inf_n, _ = self._inf_collabs.before(influencer, day)
+        co_n, _ = self._co_collabs.before(company, day)
+        pair_n, _ = self._pair_collabs.before(self._pair_id(influencer, company), day)
+        inf_rated, inf_wins = self._inf_outcomes.before(influencer, second)
+        co_rated, co_wins = self._co_outcomes.before(company, second)
+        co_rating_n, co_rating_sum = self._co_ratings.before(company, second)
+        return HistoryStats(
+            influencer_collaborations=inf_n,
+            influencer_rated=inf_rated,
+            influencer_success_rate=_smoothed(
+                inf_wins, inf_rated, SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT
+            ),
+            company_collaborations=co_n,
+            company_success_rate=_smoothed(
+                co_wins, co_rated, SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT
+            ),
+            company_partner_rating=_smoothed(
+                co_rating_sum, co_rating_n, RATING_PRIOR, RATING_PRIOR_WEIGHT
+            ),
+            pair_collaborations=pair_n,
+            shared_partners=self.shared_partners(influencer, company, day),
+        )
+
+    def shared_partners(
+        self, influencer: np.ndarray, company: np.ndarray, day: np.ndarray
+    ) -> np.ndarray:
+        """Count, per query, the influencer's past brands that share a past influencer with the company.
+
+        A past brand b of influencer i counts when b has worked with at least one
+        influencer that company c has worked with, all before ``day``.
+        """
+        result = np.zeros(len(day))
+        if len(day) == 0:
+            return result
+        ev = self.events
+        if len(ev.collab_day) == 0 or day.min() > ev.collab_day.max():
+            brands_of, influencers_of = self._all_sets()
+            for q in range(len(day)):
+                result[q] = _count_shared(
+                    int(influencer[q]), int(company[q]), brands_of, influencers_of
+                )
+            return result
+        brands_of: dict[int, set[int]] = defaultdict(set)
+        influencers_of: dict[int, set[int]] = defaultdict(set)
+        order = np.argsort(ev.collab_day, kind="stable")
+        e, n_events = 0, len(order)
+        for q in np.argsort(day, kind="stable"):
+            while e < n_events and ev.collab_day[order[e]] < day[q]:
+                k = order[e]
+                brands_of[int(ev.collab_influencer[k])].add(int(ev.collab_company[k]))
+                influencers_of[int(ev.collab_company[k])].add(
+                    int(ev.collab_influencer[k])
+                )
+                e += 1
+            result[q] = _count_shared(
+                int(influencer[q]), int(company[q]), brands_of, influencers_of
+            )
+        return result
+
+    def _all_sets(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+        """Return (brands per influencer, influencers per brand) over all events, cached."""
+        if self._final_sets is None:
+            brands_of: dict[int, set[int]] = defaultdict(set)
+            influencers_of: dict[int, set[int]] = defaultdict(set)
+            ev = self.events
+            for i, c in zip(
+                ev.collab_influencer.tolist(), ev.collab_company.tolist(), strict=True
+            ):
+                brands_of[i].add(c)
+                influencers_of[c].add(i)
+            self._final_sets = (brands_of, influencers_of)
+        return self._final_sets
+
+
+def _count_shared(i: int, c: int, brands_of: dict, influencers_of: dict) -> int:
+    """Count brands of ``i`` (other than ``c``) sharing another influencer with ``c``."""
+    brands = brands_of.get(i)
+    partners = influencers_of.get(c)
+    if not brands or not partners:
+        return 0
+    return sum(
+        1 for b in brands if b != c and not influencers_of[b].isdisjoint(partners)
+    )
+
+
+def _smoothed(
+    total: np.ndarray, count: np.ndarray, prior: float, weight: float
+) -> np.ndarray:
+    """Return the mean shrunk toward ``prior`` as if ``weight`` prior observations existed."""
+    return (total + prior * weight) / (count + weight)

@@ -1,0 +1,153 @@
+"""Reading what the features need from the database, as of now or as of the past.
+
+Loaders return plain dicts and numpy arrays for ``webapp.learning.features`` and
+``webapp.learning.history``; nothing here computes a feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.learning.consent import excluded_collaborations
+from webapp.learning.features import EPOCH, day_number
+from webapp.learning.history import KEY_SHIFT, SECONDS_PER_DAY, HistoryEvents
+from webapp.learning.labels import success_label
+from webapp.models import (
+    Collaboration,
+    Company,
+    Influencer,
+    Outcome,
+    ProfileRevision,
+)
+from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
+
+_EPOCH64 = np.datetime64(EPOCH.isoformat(), "s")
+KINDS = {
+    "influencer": (Influencer, INFLUENCER_PROFILE_FIELDS, ("external_id", "handle")),
+    "company": (Company, COMPANY_PROFILE_FIELDS, ("external_id", "name")),
+}
+
+
+def seconds(values: Iterable[datetime]) -> np.ndarray:
+    """Return seconds since 2000-01-01 for naive UTC datetimes."""
+    stamps = np.array(list(values), dtype="datetime64[s]")
+    return (stamps - _EPOCH64).astype(np.int64)
+
+
+def days(values: Iterable[Any]) -> np.ndarray:
+    """Return ``day_number`` for dates."""
+    return np.array([day_number(v) for v in values], dtype=np.int64)
+
+
+def load_events(min_rating: int) -> HistoryEvents:
+    """Load every collaboration and rated outcome as history events.
+
+    Collaborations that belong to members who opted out of training, and their
+    ratings, are never read (``consent.excluded_collaborations``).
+    """
+    allowed = Collaboration.id.not_in(excluded_collaborations())
+    collabs = db.session.execute(
+        select(
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Collaboration.proposed_on,
+        ).where(allowed)
+    ).all()
+    brand = db.session.execute(
+        select(
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Outcome.rated_at,
+            success_label(min_rating),
+        )
+        .join(Outcome.collaboration)
+        .where(Outcome.rater_side == "company", allowed)
+    ).all()
+    partner = db.session.execute(
+        select(Collaboration.company_id, Outcome.rated_at, Outcome.success_rating)
+        .join(Outcome.collaboration)
+        .where(Outcome.rater_side == "influencer", allowed)
+    ).all()
+    return HistoryEvents(
+        collab_influencer=np.array([r[0] for r in collabs], dtype=np.int64),
+        collab_company=np.array([r[1] for r in collabs], dtype=np.int64),
+        collab_day=days(r[2] for r in collabs),
+        brand_influencer=np.array([r[0] for r in brand], dtype=np.int64),
+        brand_company=np.array([r[1] for r in brand], dtype=np.int64),
+        brand_second=seconds(r[2] for r in brand),
+        brand_success=np.array([bool(r[3]) for r in brand], dtype=bool),
+        partner_company=np.array([r[0] for r in partner], dtype=np.int64),
+        partner_second=seconds(r[1] for r in partner),
+        partner_rating=np.array([r[2] for r in partner], dtype=np.int64),
+    )
+
+
+def current_profiles(
+    kind: str, ids: Iterable[int] | None = None
+) -> tuple[np.ndarray, list[dict]]:
+    """Return (ids, profile dicts incl. joined_on) of current influencers or companies."""
+    model, fields, display = KINDS[kind]
+    columns = [
+        model.id,
+        model.joined_on,
+        *(getattr(model, f) for f in (*display, *fields)),
+    ]
+    query = select(*columns).order_by(model.id)
+    if ids is not None:
+        query = query.where(model.id.in_(list(ids)))
+    rows = db.session.execute(query).all()
+    names = ("id", "joined_on", *display, *fields)
+    profiles = [dict(zip(names, row, strict=True)) for row in rows]
+    return np.array([p["id"] for p in profiles], dtype=np.int64), profiles
+
+
+def profiles_as_of(kind: str, entity_ids: np.ndarray, day: np.ndarray) -> list[dict]:
+    """Return, per query, the profile valid before ``day`` (point in time).
+
+    The newest revision that started strictly before the day wins. A profile
+    first recorded after the day (e.g. imported later) falls back to its earliest
+    revision, the oldest knowledge there is; without revisions, the current row.
+    """
+    revisions = db.session.execute(
+        select(
+            ProfileRevision.entity_id,
+            ProfileRevision.valid_from,
+            ProfileRevision.attributes,
+        )
+        .where(ProfileRevision.kind == kind)
+        .order_by(
+            ProfileRevision.entity_id, ProfileRevision.valid_from, ProfileRevision.id
+        )
+    ).all()
+    ids, current = current_profiles(kind, np.unique(entity_ids).tolist())
+    by_id = dict(zip(ids.tolist(), current, strict=True))
+    if not revisions:
+        return [by_id[int(e)] for e in entity_ids]
+    rev_entity = np.array([r[0] for r in revisions], dtype=np.int64)
+    keys = rev_entity * KEY_SHIFT + seconds(r[1] for r in revisions)
+    query_base = entity_ids.astype(np.int64) * KEY_SHIFT
+    first = np.searchsorted(keys, query_base, side="left")
+    last_before = (
+        np.searchsorted(
+            keys, query_base + day.astype(np.int64) * SECONDS_PER_DAY, side="left"
+        )
+        - 1
+    )
+    chosen = np.where(last_before >= first, last_before, first)
+    has_revision = (first < len(keys)) & (
+        rev_entity[np.minimum(first, len(keys) - 1)] == entity_ids
+    )
+    profiles = []
+    for q, entity in enumerate(entity_ids.tolist()):
+        base = by_id[entity]
+        if has_revision[q]:
+            profiles.append({**base, **revisions[chosen[q]][2]})
+        else:
+            profiles.append(base)
+    return profiles

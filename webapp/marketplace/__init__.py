@@ -1,0 +1,1 @@
+"""The marketplace: accounts, collaborations and their lifecycle, ratings, proposals, import, demo."""

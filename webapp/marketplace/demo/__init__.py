@@ -1,0 +1,191 @@
+"""A synthetic marketplace with a known ground truth (``flask seed-demo``).
+
+The world is drawn with numpy from one seed (same seed and day, same world):
+
+- ``profiles``: influencers (heavy-tailed followers, engagement falling with
+  audience size, skewed niches and countries, rates rising with reach) and
+  companies (industry, target niches and countries, log-normal budgets).
+- ``collaborations``: ~18 months of proposals, more recent ones more frequent;
+  brands mostly, not always, pick creators in their target niches and countries;
+  budgets near rate x 1-6 posts, sometimes well below the rate.
+- ``truth``: the hidden success probability and expected ROI of every
+  collaboration; the formula is documented there. It is stored in
+  ``DemoGroundTruth``, which only benchmarks read.
+- ``outcomes``: statuses, end dates and both sides' ratings sampled from it.
+- ``activity``: weekly NicheActivity series with trend, seasonality and noise.
+
+Everything is written in one transaction with bulk inserts, so a failure leaves
+the database as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import exists, func, select
+
+from webapp.core.timeutil import utcnow
+from webapp.extensions import db
+from webapp.learning.labels import success_label
+from webapp.marketplace.demo import rows as build
+from webapp.marketplace.demo.activity import niche_activity_rows
+from webapp.marketplace.demo.collaborations import make_pairs
+from webapp.marketplace.demo.outcomes import sample_results
+from webapp.marketplace.demo.profiles import make_companies, make_influencers
+from webapp.marketplace.demo.truth import compute_truth
+from webapp.marketplace.demo.writer import (
+    Progress,
+    ProgressCallback,
+    ids_of,
+    insert_rows,
+)
+from webapp.models import (
+    Collaboration,
+    Company,
+    DemoGroundTruth,
+    Influencer,
+    NicheActivity,
+    Outcome,
+    ProfileRevision,
+)
+
+__all__ = ["SeedReport", "marketplace_is_empty", "seed_world"]
+
+
+@dataclass
+class SeedReport:
+    """Row counts of a seeded world and how long seeding took."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    success_rate: float = float("nan")
+    elapsed: float = 0.0
+
+    def summary(self) -> str:
+        """Return a one-paragraph account of what was seeded, for the CLI."""
+        parts = ", ".join(f"{count:,} {name}" for name, count in self.counts.items())
+        rate = (
+            f" Brand-rated success rate {self.success_rate:.1%}."
+            if not math.isnan(self.success_rate)
+            else ""
+        )
+        return f"Seeded {parts}.{rate} Took {self.elapsed:.1f} s."
+
+
+def marketplace_is_empty() -> bool:
+    """True when there are no influencers, companies or collaborations."""
+    return not db.session.scalar(
+        select(
+            exists(select(Influencer.id))
+            | exists(select(Company.id))
+            | exists(select(Collaboration.id))
+        )
+    )
+
+
+def seed_world(
+    n_influencers: int = 2000,
+    n_companies: int = 300,
+    n_collaborations: int = 10000,
+    seed: int = 42,
+    progress: ProgressCallback | None = None,
+    *,
+    now: datetime | None = None,
+) -> SeedReport:
+    """Generate and store a synthetic marketplace; commit once at the end.
+
+    :param progress: called as ``progress(fraction, stage)``, fraction rising 0..1.
+    :param now: the moment the world ends (naive UTC); defaults to now.
+    """
+    if min(n_influencers, n_companies, n_collaborations) < 0:
+        raise ValueError("Counts cannot be negative.")
+    if n_collaborations and not (n_influencers and n_companies):
+        raise ValueError("Collaborations need at least one influencer and company.")
+    started = time.perf_counter()
+    now = now or utcnow()
+    today = now.date()
+    n_revisions = n_influencers + n_companies
+    tracker = Progress(
+        progress,
+        {
+            "drawing the world": 0.02 * n_collaborations + 1,
+            "influencers": n_influencers,
+            "companies": n_companies,
+            "profile revisions": n_revisions,
+            "collaborations": n_collaborations,
+            "ground truth": 0.5 * n_collaborations,
+            "outcomes": 1.6 * n_collaborations,
+            "niche activity": 500,
+        },
+    )
+    tracker.report("drawing the world", 0.0)
+    rng = np.random.default_rng(seed)
+    inf = make_influencers(rng, n_influencers, today)
+    comp = make_companies(rng, n_companies, today)
+    pairs = make_pairs(rng, inf, comp, n_collaborations, today)
+    truth = compute_truth(rng, inf, comp, pairs)
+    results = sample_results(rng, pairs, truth, now)
+    activity = niche_activity_rows(rng, today)
+    tracker.report("drawing the world")
+    try:
+        counts = write_world(tracker, inf, comp, pairs, truth, results, activity)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return SeedReport(
+        counts=counts,
+        success_rate=brand_success_rate(),
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def brand_success_rate() -> float:
+    """Return the share of brand ratings that are successes by the label rule."""
+    rate = db.session.scalar(
+        select(func.avg(success_label(current_app.config["SUCCESS_MIN_RATING"])))
+        .select_from(Outcome)
+        .join(Outcome.collaboration)
+        .where(Outcome.rater_side == "company")
+    )
+    return float("nan") if rate is None else float(rate)
+
+
+def write_world(tracker, inf, comp, pairs, truth, results, activity) -> dict[str, int]:
+    """Bulk-insert every table of the drawn world; return row counts by table."""
+    influencers = build.influencer_rows(inf)
+    insert_rows(Influencer, influencers, tracker, "influencers")
+    influencer_ids = ids_of(Influencer, influencers)
+    companies = build.company_rows(comp)
+    insert_rows(Company, companies, tracker, "companies")
+    company_ids = ids_of(Company, companies)
+    revisions = build.revision_rows(
+        "influencer", influencers, influencer_ids
+    ) + build.revision_rows("company", companies, company_ids)
+    insert_rows(ProfileRevision, revisions, tracker, "profile revisions")
+    collaborations = build.collaboration_rows(
+        pairs, results, influencer_ids, company_ids
+    )
+    insert_rows(Collaboration, collaborations, tracker, "collaborations")
+    collaboration_ids = ids_of(Collaboration, collaborations)
+    truths = build.truth_rows(truth, collaboration_ids)
+    insert_rows(DemoGroundTruth, truths, tracker, "ground truth")
+    outcomes = [
+        row
+        for ratings in results.ratings
+        for row in build.outcome_rows(ratings, collaboration_ids)
+    ]
+    insert_rows(Outcome, outcomes, tracker, "outcomes")
+    insert_rows(NicheActivity, activity, tracker, "niche activity")
+    return {
+        "influencers": len(influencers),
+        "companies": len(companies),
+        "collaborations": len(collaborations),
+        "outcomes": len(outcomes),
+        "profile revisions": len(revisions),
+        "niche activity rows": len(activity),
+    }

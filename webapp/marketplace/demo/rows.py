@@ -1,0 +1,156 @@
+"""Turn the demo's numpy columns into row dicts for bulk inserts (JSON-safe)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from webapp.core.taxonomy import COUNTRIES, NICHES
+from webapp.core.timeutil import start_of
+from webapp.marketplace.demo.collaborations import Pairs
+from webapp.marketplace.demo.outcomes import Ratings, Results
+from webapp.marketplace.demo.profiles import Companies, Influencers
+from webapp.marketplace.demo.truth import Truth
+from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
+
+Row = dict[str, Any]
+
+
+def money(values: np.ndarray, places: int = 2) -> list[float]:
+    """Return correctly rounded Python floats (what a Numeric column reads back)."""
+    return [round(v, places) for v in values.tolist()]
+
+
+def influencer_rows(inf: Influencers) -> list[Row]:
+    """Return one insert row per influencer."""
+    joined = inf.joined.tolist()
+    columns = {
+        "handle": inf.handles,
+        "niche": [NICHES[k] for k in inf.niche.tolist()],
+        "secondary_niches": inf.secondary,
+        "platforms": inf.platforms,
+        "followers": inf.followers.tolist(),
+        "engagement_rate": inf.engagement.tolist(),
+        "country": [COUNTRIES[k] for k in inf.country.tolist()],
+        "rate_per_post": money(inf.rate),
+        "joined_on": joined,
+        "posts_per_week": inf.posts_per_week.tolist(),
+        "avg_response_hours": inf.response_hours.tolist(),
+        "content_quality": inf.quality.tolist(),
+    }
+    rows = [
+        dict(zip(columns, values, strict=True))
+        for values in zip(*columns.values(), strict=True)
+    ]
+    for k, row in enumerate(rows):
+        row["external_id"] = f"INF-{k + 1:06d}"
+        row["created_at"] = row["updated_at"] = start_of(joined[k])
+    return rows
+
+
+def company_rows(comp: Companies) -> list[Row]:
+    """Return one insert row per company."""
+    joined = comp.joined.tolist()
+    columns = {
+        "name": comp.names,
+        "industry": [NICHES[k] for k in comp.industry.tolist()],
+        "target_niches": comp.target_niches,
+        "country": [COUNTRIES[k] for k in comp.country.tolist()],
+        "target_countries": comp.target_countries,
+        "budget_per_campaign": money(comp.budget),
+        "joined_on": joined,
+    }
+    rows = [
+        dict(zip(columns, values, strict=True))
+        for values in zip(*columns.values(), strict=True)
+    ]
+    for k, row in enumerate(rows):
+        row["external_id"] = f"CO-{k + 1:05d}"
+        row["created_at"] = row["updated_at"] = start_of(joined[k])
+    return rows
+
+
+def revision_rows(kind: str, rows: list[Row], ids: list[int]) -> list[Row]:
+    """Return the first ProfileRevision of each profile, valid from its join date."""
+    fields = (
+        INFLUENCER_PROFILE_FIELDS if kind == "influencer" else COMPANY_PROFILE_FIELDS
+    )
+    return [
+        {
+            "kind": kind,
+            "entity_id": entity_id,
+            "valid_from": start_of(row["joined_on"]),
+            "attributes": {field: row[field] for field in fields},
+        }
+        for row, entity_id in zip(rows, ids, strict=True)
+    ]
+
+
+def collaboration_rows(
+    pairs: Pairs, results: Results, influencer_ids: list[int], company_ids: list[int]
+) -> list[Row]:
+    """Return one insert row per collaboration (numbered in proposal order)."""
+    influencer = np.asarray(influencer_ids)[pairs.influencer].tolist()
+    company = np.asarray(company_ids)[pairs.company].tolist()
+    proposed = pairs.proposed.tolist()
+    completed = results.completed_on.tolist()
+    status = results.status.tolist()
+    budget = money(pairs.budget)
+    return [
+        {
+            "external_id": f"COL-{k + 1:07d}",
+            "influencer_id": influencer[k],
+            "company_id": company[k],
+            "proposed_on": proposed[k],
+            "status": status[k],
+            "budget": budget[k],
+            "completed_on": completed[k],
+            "match_snapshot": {},
+            "created_at": start_of(proposed[k]),
+        }
+        for k in range(len(proposed))
+    ]
+
+
+def truth_rows(truth: Truth, collaboration_ids: list[int]) -> list[Row]:
+    """Return the hidden ground truth rows, one per collaboration."""
+    return [
+        {"collaboration_id": cid, "success_probability": p, "expected_roi": roi}
+        for cid, p, roi in zip(
+            collaboration_ids,
+            truth.probability.tolist(),
+            truth.expected_roi.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def outcome_rows(ratings: Ratings, collaboration_ids: list[int]) -> list[Row]:
+    """Return one side's outcome rows (rated_by_id stays NULL: nobody signed in)."""
+    ids = np.asarray(collaboration_ids)[ratings.collaboration].tolist()
+    roi = [None if math.isnan(v) else round(v, 4) for v in ratings.roi.tolist()]
+    rated_at = ratings.rated_at.tolist()
+    return [
+        {
+            "collaboration_id": ids[k],
+            "rater_side": ratings.side,
+            "success_rating": rating,
+            "completion_status": completion,
+            "roi_achieved": roi[k],
+            "would_collaborate_again": again,
+            "success_factors": ratings.factors[k],
+            "feedback": ratings.feedback[k],
+            "rated_at": rated_at[k],
+            "updated_at": rated_at[k],
+        }
+        for k, (rating, completion, again) in enumerate(
+            zip(
+                ratings.rating.tolist(),
+                ratings.completion.tolist(),
+                ratings.again.tolist(),
+                strict=True,
+            )
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The marketplace pages: collaborations, matches and outcomes, one blueprint each."""

@@ -1,0 +1,1 @@
+"""Live monitoring of served versions (room for the monitoring issue)."""

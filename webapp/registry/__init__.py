@@ -1,0 +1,1 @@
+"""The registry: installed model types (plugins), artifacts, versions and their reports."""

@@ -1,0 +1,234 @@
+"""The model registry: versions of each model type, and which one is active."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from webapp.core.timeutil import utcnow
+from webapp.extensions import db
+from webapp.models import Deployment, ModelVersion, TrainingRun, User
+from webapp.registry import artifacts
+from webapp.registry.artifacts import StoredArtifact
+from webapp.registry.contract import TrainingData, TrainResult
+
+
+class RegistryActionError(ValueError):
+    """A promote or rollback that cannot be done (message shown to the admin)."""
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of the libraries an artifact depends on."""
+    import joblib
+    import numpy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def next_version_number(model_type: str) -> int:
+    """Return the next version number for ``model_type`` (1 for the first)."""
+    current = db.session.scalar(
+        select(func.max(ModelVersion.version)).where(
+            ModelVersion.model_type == model_type
+        )
+    )
+    return (current or 0) + 1
+
+
+def active_version(model_type: str) -> ModelVersion | None:
+    """Return the active version of ``model_type``, or None."""
+    return db.session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.model_type == model_type, ModelVersion.status == "active"
+        )
+    )
+
+
+def register_version(
+    run: TrainingRun,
+    version_number: int,
+    result: TrainResult,
+    stored: StoredArtifact,
+    data: TrainingData,
+) -> ModelVersion:
+    """Record a trained artifact as a candidate; the first of its type becomes active."""
+    version = ModelVersion(
+        model_type=run.model_type,
+        version=version_number,
+        status="candidate",
+        algorithm=result.algorithm,
+        params=result.params,
+        metrics=result.metrics,
+        feature_names=list(data.feature_names),
+        sample_count=data.n_samples,
+        data_start=data.times[0].astype("datetime64[D]").item()
+        if data.n_samples
+        else None,
+        data_end=data.times[-1].astype("datetime64[D]").item()
+        if data.n_samples
+        else None,
+        artifact_path=stored.path,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        library_versions=library_versions(),
+        run_id=run.id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    if active_version(run.model_type) is None:
+        _activate(version, actor=None, action="first", note="first successful version")
+    return version
+
+
+def _activate(
+    version: ModelVersion, actor: User | None, action: str, note: str | None
+) -> Deployment:
+    """Make ``version`` the active one of its type and record the deployment."""
+    previous = active_version(version.model_type)
+    if previous is not None:
+        previous.status = "archived"
+        # Flush first: at most one active version per type is a unique index.
+        db.session.flush()
+    version.status = "active"
+    version.activated_at = utcnow()
+    deployment = Deployment(
+        model_type=version.model_type,
+        from_version_id=previous.id if previous else None,
+        to_version_id=version.id,
+        action=action,
+        actor=actor,
+        note=note,
+    )
+    db.session.add(deployment)
+    return deployment
+
+
+def _require_intact(version: ModelVersion, action: str) -> None:
+    """Refuse to activate a version whose artifact is missing or altered on disk.
+
+    The check reads the file and compares its sha256 now, so a broken artifact is
+    caught before it goes live, not by the first prediction; the reason is kept
+    on the version for admins, and cleared once the file checks out again.
+    """
+    try:
+        artifacts.read_verified(
+            current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
+        )
+    except artifacts.ArtifactError as error:
+        version.artifact_error = str(error)
+        db.session.commit()
+        raise RegistryActionError(
+            f"{version.label} cannot be {action}: {error}"
+        ) from None
+    if version.artifact_error:
+        version.artifact_error = (
+            None  # the file was restored: the version is usable again
+        )
+        db.session.commit()
+
+
+def promote(
+    version: ModelVersion, actor: User | None, note: str | None = None
+) -> Deployment:
+    """Make ``version`` active, archiving the current one; commit."""
+    if version.status == "active":
+        raise RegistryActionError(f"{version.label} is already active.")
+    _require_intact(version, "promoted")
+    deployment = _activate(version, actor, "promote", note)
+    db.session.commit()
+    return deployment
+
+
+def rollback_target(model_type: str) -> ModelVersion | None:
+    """Return the version a rollback would reactivate, or None.
+
+    That is the version that was active before the current one was promoted;
+    a rollback never offers the version it just rolled back from.
+    """
+    current = active_version(model_type)
+    if current is None:
+        return None
+    promoted = db.session.scalar(
+        select(Deployment)
+        .where(
+            Deployment.model_type == model_type,
+            Deployment.to_version_id == current.id,
+            Deployment.action != "rollback",
+        )
+        .order_by(Deployment.created_at.desc(), Deployment.id.desc())
+        .limit(1)
+    )
+    return promoted.from_version if promoted is not None else None
+
+
+def rollback(
+    model_type: str, actor: User | None, note: str | None = None
+) -> Deployment:
+    """Reactivate the version that was active before the current one; commit."""
+    current = active_version(model_type)
+    if current is None:
+        raise RegistryActionError(
+            f"{model_type} has no active version to roll back from."
+        )
+    target = rollback_target(model_type)
+    if target is None:
+        raise RegistryActionError(
+            f"{current.label} has no previous version to roll back to."
+        )
+    _require_intact(target, "reactivated")
+    deployment = _activate(
+        target, actor, "rollback", note or f"rolled back from {current.label}"
+    )
+    db.session.commit()
+    return deployment
+
+
+def deployments(model_type: str | None = None, limit: int = 50) -> list[Deployment]:
+    """Return the latest deployments, newest first."""
+    query = (
+        select(Deployment)
+        .order_by(Deployment.created_at.desc(), Deployment.id.desc())
+        .limit(limit)
+    )
+    if model_type:
+        query = query.where(Deployment.model_type == model_type)
+    return list(db.session.scalars(query))
+
+
+def summary(version: ModelVersion) -> dict[str, Any]:
+    """Return the JSON description of a version (API and pages)."""
+    metrics = version.metrics or {}
+    return {
+        "id": version.id,
+        "type": version.model_type,
+        "version": version.version,
+        "status": version.status,
+        "algorithm": version.algorithm,
+        "params": version.params,
+        "sample_count": version.sample_count,
+        "data_window": {
+            "start": version.data_start.isoformat() if version.data_start else None,
+            "end": version.data_end.isoformat() if version.data_end else None,
+        },
+        "metrics": {
+            k: metrics[k]
+            for k in ("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece")
+            if k in metrics
+        },
+        "sha256": version.sha256,
+        "size_bytes": version.size_bytes,
+        "artifact_error": version.artifact_error,
+        "created_at": version.created_at.isoformat() + "Z",
+        "activated_at": version.activated_at.isoformat() + "Z"
+        if version.activated_at
+        else None,
+    }

@@ -1,0 +1,1 @@
+"""Staged rollouts of model versions (room for the rollouts issue)."""

@@ -1,0 +1,1 @@
+"""The queue runtime, the only home of rq: jobs, embedded Redis, worker, scheduler, ``flask up``."""

@@ -1,0 +1,149 @@
+"""Feature rows for pairs as of now, and the cached candidate pool used for ranking."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from threading import Lock
+
+import numpy as np
+
+from webapp.learning import features, loaders
+from webapp.learning.history import HistoryIndex
+from webapp.models import Company, Influencer
+
+
+def _today_day() -> int:
+    return features.day_number(date.today())
+
+
+def pair_rows(
+    pool: CandidatePool,
+    influencers: list[Influencer],
+    companies: list[Company],
+    budgets: list[float | None],
+) -> np.ndarray:
+    """Return feature rows for aligned (influencer, company) pairs, as of now.
+
+    Profiles come from the rows given (as fresh as the caller's session); history
+    comes from the pool's index (at most RANKING_POOL_SECONDS old). A missing
+    budget is the assumed default budget.
+    """
+    inf = features.encode_influencers([_profile(i) for i in influencers])
+    co = features.encode_companies([_profile(c) for c in companies])
+    inf_ids = np.array([i.id for i in influencers], dtype=np.int64)
+    co_ids = np.array([c.id for c in companies], dtype=np.int64)
+    today = _today_day()
+    # Everything recorded up to now counts: ask for history before tomorrow.
+    history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today + 1))
+    assumed = features.default_budget(inf.rate, co.budget)
+    budget = np.array(
+        [b if b is not None else assumed[i] for i, b in enumerate(budgets)], dtype=float
+    )
+    return features.pair_matrix(
+        inf, co, history, np.full(len(inf_ids), float(today)), budget
+    )
+
+
+def _profile(entity: Influencer | Company) -> dict:
+    """Return the profile dict the encoders read (versioned fields plus joined_on)."""
+    return {"joined_on": entity.joined_on, **entity.profile()}
+
+
+@dataclass
+class CandidatePool:
+    """Every influencer and company encoded once, with the full history index."""
+
+    built_at: float
+    influencer_ids: np.ndarray
+    influencers: features.InfluencerColumns
+    influencer_profiles: list[dict]
+    company_ids: np.ndarray
+    companies: features.CompanyColumns
+    company_profiles: list[dict]
+    history: HistoryIndex
+
+    @classmethod
+    def build(cls, min_rating: int) -> CandidatePool:
+        """Load and encode everything ranking needs."""
+        inf_ids, inf_profiles = loaders.current_profiles("influencer")
+        co_ids, co_profiles = loaders.current_profiles("company")
+        history = HistoryIndex(loaders.load_events(min_rating))
+        return cls(
+            built_at=time.monotonic(),
+            influencer_ids=inf_ids,
+            influencers=features.encode_influencers(inf_profiles),
+            influencer_profiles=inf_profiles,
+            company_ids=co_ids,
+            companies=features.encode_companies(co_profiles),
+            company_profiles=co_profiles,
+            history=history,
+        )
+
+    def rows_for_company(self, company_id: int, budget: float | None) -> np.ndarray:
+        """Return one feature row per influencer, paired with ``company_id``."""
+        n = len(self.influencer_ids)
+        position = int(np.searchsorted(self.company_ids, company_id))
+        co = self.companies.take(np.full(n, position))
+        today = _today_day()
+        history = self.history.stats(
+            self.influencer_ids, np.full(n, company_id), np.full(n, today + 1)
+        )
+        if budget is None:
+            spend = features.default_budget(self.influencers.rate, co.budget)
+        else:
+            spend = np.full(n, budget, dtype=float)
+        return features.pair_matrix(
+            self.influencers, co, history, np.full(n, float(today)), spend
+        )
+
+    def rows_for_influencer(self, influencer_id: int) -> np.ndarray:
+        """Return one feature row per company, paired with ``influencer_id``."""
+        n = len(self.company_ids)
+        position = int(np.searchsorted(self.influencer_ids, influencer_id))
+        inf = self.influencers.take(np.full(n, position))
+        today = _today_day()
+        history = self.history.stats(
+            np.full(n, influencer_id), self.company_ids, np.full(n, today + 1)
+        )
+        return features.pair_matrix(
+            inf,
+            self.companies,
+            history,
+            np.full(n, float(today)),
+            features.default_budget(inf.rate, self.companies.budget),
+        )
+
+    def knows(self, kind: str, entity_id: int) -> bool:
+        """True when the pool contains this influencer or company."""
+        ids = self.influencer_ids if kind == "influencer" else self.company_ids
+        position = np.searchsorted(ids, entity_id)
+        return bool(position < len(ids) and ids[position] == entity_id)
+
+
+class PoolCache:
+    """Keeps one candidate pool per process and rebuilds it when it is too old."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._pool: CandidatePool | None = None
+        self._lock = Lock()
+
+    def get(
+        self, min_rating: int, require: tuple[str, int] | None = None
+    ) -> CandidatePool:
+        """Return a pool no older than the TTL (and containing ``require`` if given)."""
+        with self._lock:
+            pool = self._pool
+            stale = pool is None or time.monotonic() - pool.built_at > self.ttl
+            if not stale and require is not None and not pool.knows(*require):
+                stale = True
+            if stale:
+                pool = self._pool = CandidatePool.build(min_rating)
+            return pool
+
+    def clear(self) -> None:
+        """Drop the pool so the next ranking rebuilds it."""
+        with self._lock:
+            self._pool = None
