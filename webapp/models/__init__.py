@@ -8,7 +8,9 @@ from webapp.models.marketplace import (
     Influencer,
     NicheActivity,
     Outcome,
+    OutcomeRevision,
     ProfileRevision,
+    StatusChange,
 )
 from webapp.models.training import Deployment, ModelVersion, PredictionLog, TrainingRun
 
@@ -22,8 +24,10 @@ __all__ = [
     "ModelVersion",
     "NicheActivity",
     "Outcome",
+    "OutcomeRevision",
     "PredictionLog",
     "ProfileRevision",
+    "StatusChange",
     "TrainingRun",
     "User",
 ]

@@ -149,6 +149,9 @@ class Collaboration(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     budget: Mapped[float] = mapped_column(Money)
     completed_on: Mapped[date | None]
+    # When and why it was cancelled (the moment an unrated cancellation becomes a label).
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Set when proposed through Matchloop's match pages.
     proposed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -162,6 +165,12 @@ class Collaboration(db.Model):
     outcomes = relationship(
         "Outcome", back_populates="collaboration", cascade="all, delete-orphan"
     )
+    status_changes = relationship(
+        "StatusChange",
+        back_populates="collaboration",
+        cascade="all, delete-orphan",
+        order_by="StatusChange.created_at, StatusChange.id",
+    )
 
     @property
     def is_finished(self) -> bool:
@@ -171,6 +180,37 @@ class Collaboration(db.Model):
     def outcome_for(self, side: str) -> Outcome | None:
         """Return this collaboration's outcome rated by ``side``, or None."""
         return next((o for o in self.outcomes if o.rater_side == side), None)
+
+
+class StatusChange(db.Model):
+    """One step of a collaboration's status history: to which status, by whom, when."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'accepted', 'active', 'completed', 'cancelled')",
+            name="status",
+        ),
+        Index("ix_status_changes_collaboration", "collaboration_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(
+        ForeignKey("collaborations.id", ondelete="CASCADE")
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    # The action that caused it: propose, accept, decline, withdraw, start, complete,
+    # cancel, import or seed.
+    action: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    collaboration = relationship("Collaboration", back_populates="status_changes")
+    actor = relationship("User")
 
 
 class Outcome(db.Model):
@@ -210,6 +250,56 @@ class Outcome(db.Model):
 
     collaboration = relationship("Collaboration", back_populates="outcomes")
     rated_by = relationship("User")
+    revisions = relationship(
+        "OutcomeRevision",
+        back_populates="outcome",
+        cascade="all, delete-orphan",
+        order_by="OutcomeRevision.recorded_at, OutcomeRevision.id",
+    )
+
+
+class OutcomeRevision(db.Model):
+    """A rating as it stood from ``recorded_at`` on: features and labels at t read these.
+
+    The Outcome row holds the latest values; each save (form, API, import) adds a
+    revision, so an edit never rewrites what was known before it.
+    """
+
+    __tablename__ = "outcome_revisions"
+    __table_args__ = (
+        CheckConstraint("rater_side IN ('influencer', 'company')", name="rater_side"),
+        CheckConstraint("success_rating BETWEEN 1 AND 5", name="success_rating"),
+        CheckConstraint(
+            "completion_status IN "
+            "('completed', 'partially_completed', 'cancelled', 'disputed')",
+            name="completion_status",
+        ),
+        Index(
+            "ix_outcome_revisions_lookup",
+            "collaboration_id",
+            "rater_side",
+            "recorded_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(
+        ForeignKey("outcomes.id", ondelete="CASCADE"), index=True
+    )
+    collaboration_id: Mapped[int] = mapped_column(
+        ForeignKey("collaborations.id", ondelete="CASCADE")
+    )
+    rater_side: Mapped[str] = mapped_column(String(16))
+    rated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    success_rating: Mapped[int]
+    completion_status: Mapped[str] = mapped_column(String(24))
+    roi_achieved: Mapped[float | None] = mapped_column(Numeric(10, 4, asdecimal=False))
+    would_collaborate_again: Mapped[bool]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    outcome = relationship("Outcome", back_populates="revisions")
 
 
 class NicheActivity(db.Model):
