@@ -1,13 +1,24 @@
-"""The model-type contract: what a plugin implements and what core hands it.
+"""The model-type contract: what a plugin declares, implements, and is handed.
+
+A model type declares what it predicts about (``subject``: an influencer-brand
+pair, or a niche's activity series), its ``task``, the ``target`` whose
+training-data builder core runs, its primary metric and direction, which typed
+outputs its predictions fill (``outputs``), whether it can explain, its
+rule-based fallback and its retraining policy. Core works from these
+declarations alone: serving, the prediction log, the registry's summaries, the
+model pages and the API never special-case a type.
 
 Plugins import these names through ``webapp.model_types`` (the public plugin
-API) and never touch the database: core gives them ``TrainingData`` and rows.
+API) and never touch the database: core gives them ``TrainingData`` (pair
+types) or ``SeriesData`` (series types) and rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,12 +32,57 @@ class TrainingFailed(ValueError):
     """Raised by ``fit`` when the data cannot give a trustworthy model (shown to admins)."""
 
 
+class Subject(StrEnum):
+    """What a model type predicts about."""
+
+    # An influencer-brand pair: rows are pair features (webapp.learning.features).
+    PAIR = "pair"
+    # A niche's activity series (NicheActivity): inputs are ``SeriesData``.
+    NICHE_SERIES = "niche_series"
+
+
+class Task(StrEnum):
+    """The kind of prediction a model type makes (decides default metrics and charts)."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+    INTERVAL_REGRESSION = "interval_regression"
+    ANOMALY_SCORE = "anomaly_score"
+    FORECAST = "forecast"
+
+
+class Output(StrEnum):
+    """The typed fields a model type's predictions fill."""
+
+    SCORE = "score"
+    CONFIDENCE = "confidence"
+    INTERVAL = "interval"
+    LEVEL = "level"
+    FACTORS = "factors"
+    FORECAST = "forecast"
+
+
+@dataclass(frozen=True)
+class RetrainPolicy:
+    """When core retrains a type on its own.
+
+    ``on`` is ``outcomes`` (new ratings), ``activity`` (new niche-activity
+    periods) or ``manual``; ``every`` is how many new items trigger a run
+    (None means the RETRAIN_EVERY_N_OUTCOMES setting).
+    """
+
+    on: str = "outcomes"
+    every: int | None = None
+
+
 @dataclass
 class TrainingData:
     """Rows ordered by time, with labels, ready for time-ordered validation.
 
     ``X[i]`` describes the moment ``times[i]`` using only what was known before it;
-    ``y[i]`` is the label core derived for the type's ``target``.
+    ``y[i]`` is the label core derived for the type's ``target``. Anomaly models
+    may also learn from unlabelled rows: ``labelled`` marks the rows whose ``y``
+    means something (all of them when None).
     """
 
     X: np.ndarray
@@ -39,6 +95,8 @@ class TrainingData:
     label_times: np.ndarray | None = None
     # What each row is in core's terms (e.g. collaboration ids); plugins ignore it.
     row_ids: np.ndarray | None = None
+    # Which rows carry a label (boolean); None means every row does.
+    labelled: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -80,6 +138,29 @@ class TrainingData:
 
 
 @dataclass
+class Series:
+    """One series: values at consecutive period starts (sorted, no gaps assumed)."""
+
+    key: str
+    periods: np.ndarray  # datetime64[D], ascending
+    values: np.ndarray  # float
+
+
+@dataclass
+class SeriesData:
+    """Every series a series type learns from (e.g. one per niche), as of now."""
+
+    series: list[Series]
+    target: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of observations over all series."""
+        return int(sum(len(s.values) for s in self.series))
+
+
+@dataclass
 class TrainResult:
     """What ``fit`` returns: the artifact to store and its held-out metrics."""
 
@@ -90,12 +171,53 @@ class TrainResult:
 
 
 @dataclass
+class Interval:
+    """A prediction interval per row at a nominal coverage ``level`` (0.9 = 90 %)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    level: float
+
+
+@dataclass
 class Predictions:
-    """What ``predict`` returns for n rows: a score, its uncertainty, and extras."""
+    """What a pair type's ``predict`` returns for n rows (the fields it declares)."""
 
     score: np.ndarray
-    confidence: np.ndarray
+    confidence: np.ndarray | None = None
+    interval: Interval | None = None
+    # A categorical level per row, e.g. "low" | "medium" | "high".
+    level: np.ndarray | None = None
+    # Signed per-feature contributions (n x f), aligned with the feature names.
+    factors: np.ndarray | None = None
+    # Deprecated untyped extras; removed once every caller reads the typed fields.
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class ForecastPoint:
+    """One forecast period: the point forecast and its interval."""
+
+    period_start: date
+    value: float
+    lower: float
+    upper: float
+
+
+@dataclass
+class Forecast:
+    """A series type's forecast of one series, with how it was chosen."""
+
+    key: str
+    method: str
+    level: float
+    points: list[ForecastPoint]
+    # Rolling-origin backtest figures of the chosen method (e.g. mase, beats_naive).
+    backtest: dict[str, Any] = field(default_factory=dict)
+    # Type-specific summary values (e.g. growth_rate, trend) and a note when honest
+    # caveats apply (too short, does not beat naive).
+    summary: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
 
 
 class EmptyParamsForm(Form):
@@ -103,15 +225,31 @@ class EmptyParamsForm(Form):
 
 
 class ModelType:
-    """Base class of every model type plugin."""
+    """Base class of every model type plugin: a declaration plus fit and predict."""
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    # Which labels core builds for fit(): "success" (binary), "roi" (numeric), ...
+    # What predictions are about, and what kind of prediction they are.
+    subject: ClassVar[Subject] = Subject.PAIR
+    task: ClassVar[Task] = Task.CLASSIFICATION
+    # Which training-data builder core runs for fit() (entry-point group
+    # matchloop.targets): "success" (binary), "roi" (numeric), ...
     target: ClassVar[str] = "success"
+    # The held-out metric versions are compared on, and its direction.
+    primary_metric: ClassVar[str] = "roc_auc"
+    higher_is_better: ClassVar[bool] = True
+    # The metrics summarised in lists and the API (None: the task's defaults).
+    summary_metrics: ClassVar[tuple[str, ...] | None] = None
+    # Which Predictions fields predict() fills.
+    outputs: ClassVar[frozenset[Output]] = frozenset({Output.SCORE})
+    # The response key of the score ("success_probability", "expected_roi", ...).
+    score_key: ClassVar[str] = "score"
     # What the score means, shown next to predictions ("success probability", ...).
     score_label: ClassVar[str] = "score"
+    # True when predict(..., explain=True) fills ``factors``.
+    can_explain: ClassVar[bool] = False
+    retraining: ClassVar[RetrainPolicy] = RetrainPolicy()
     params_form: ClassVar[type[Form]] = EmptyParamsForm
 
     def fit(
@@ -133,3 +271,19 @@ class ModelType:
     ) -> tuple[Predictions, np.ndarray]:
         """Return ``predict`` and ``explain`` together; override to share work."""
         return self.predict(artifact, rows), self.explain(artifact, rows)
+
+    def fallback(self, rows: Any) -> Any:
+        """Answer without a model: the documented rule-based scorer of this type.
+
+        Pair types get feature rows and return ``Predictions``; series types get
+        ``SeriesData`` and a horizon (``fallback_forecast``).
+        """
+        raise NotImplementedError
+
+    def forecast(self, artifact: Any, data: SeriesData, horizon: int) -> list[Forecast]:
+        """Series types: forecast every series ``horizon`` periods ahead."""
+        raise NotImplementedError
+
+    def fallback_forecast(self, data: SeriesData, horizon: int) -> list[Forecast]:
+        """Series types: the rule-based forecast (e.g. seasonal naive) without a model."""
+        raise NotImplementedError
