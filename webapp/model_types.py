@@ -22,6 +22,7 @@ from webapp.registry.contract import (
     TrainingData,
     TrainingFailed,
     TrainResult,
+    chart_spec,
 )
 from webapp.registry.plugins import (
     ENTRY_POINT_GROUP,
@@ -50,5 +51,6 @@ __all__ = [
     "TrainResult",
     "TrainingData",
     "TrainingFailed",
+    "chart_spec",
     "installed_types",
 ]

@@ -220,6 +220,43 @@ class Forecast:
     note: str | None = None
 
 
+CHART_KINDS = ("line", "scatter", "bar")
+
+
+def chart_spec(
+    key: str,
+    title: str,
+    kind: str,
+    datasets: list[dict[str, Any]],
+    x_label: str = "",
+    y_label: str = "",
+    labels: list[str] | None = None,
+) -> dict[str, Any]:
+    """Return a chart for a version's metrics (``metrics["charts"]``), drawn by the pages.
+
+    The model page draws every chart a version stores, overlaying versions that
+    are compared, so a plugin's own charts appear with no change in core.
+
+    :param key: stable id, the same across versions (``"roc"``, ``"coverage"``).
+    :param kind: ``line``, ``scatter`` or ``bar`` (a dataset may override it).
+    :param datasets: ``{"label", "data", "kind"?, "dashed"?, "fill"?}`` each; for
+        line and scatter ``data`` is ``[{"x", "y"}, ...]``, for bar a list of
+        numbers aligned with ``labels``; ``fill`` names another dataset's label
+        to shade the band between them (intervals).
+    """
+    if kind not in CHART_KINDS:
+        raise ValueError(f"chart kind must be one of {CHART_KINDS}, not {kind!r}")
+    return {
+        "key": key,
+        "title": title,
+        "kind": kind,
+        "x_label": x_label,
+        "y_label": y_label,
+        "labels": labels,
+        "datasets": datasets,
+    }
+
+
 class EmptyParamsForm(Form):
     """A params form with no fields, for model types without settings."""
 
