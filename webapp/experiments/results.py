@@ -205,8 +205,9 @@ def decide_winner(
     A winner needs the sample size reached, no sample-ratio mismatch, and a
     primary metric significantly different from control. The winner is the
     treatment with the largest significant improvement among those no guardrail
-    finds significantly worse (uncorrected p < alpha); if instead every treatment is significantly worse
-    than control on the primary metric, the control wins.
+    finds significantly worse (uncorrected p < alpha); if instead every
+    treatment is significantly worse than control on the primary metric, the
+    control wins.
     """
     if not sample_reached or srm_flag:
         return None

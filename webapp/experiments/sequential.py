@@ -11,7 +11,7 @@ default tuning parameter.
 For an estimate with standard error ``se`` after ``n`` units (both variants
 together), the two-sided (1 - alpha) confidence sequence is
 
-    estimate +/- se * sqrt( 2 (n rho^2 + 1) / (n rho^2) * log( sqrt(n rho^2 + 1) / alpha ) )
+    estimate +/- se * sqrt(2 (n rho^2 + 1) / (n rho^2) * log(sqrt(n rho^2 + 1) / alpha))
 
 and it covers the true effect at every n simultaneously with probability about
 1 - alpha, however often one looks. The mixing parameter rho is chosen to make
