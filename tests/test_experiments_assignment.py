@@ -198,6 +198,10 @@ def test_out_of_namespace_and_empty_units_are_not_in_the_experiment():
         assign("e", unit, [0.5, 0.5], namespace=("ns", 0.0, 0.5)) is None
         for unit in outside
     )
+    as_mapping = {"id": "ns", "start": 0.0, "end": 0.5}
+    assert all(
+        assign("e", unit, [0.5, 0.5], namespace=as_mapping) is None for unit in outside
+    )
     assert assign("e", "", [0.5, 0.5]) is None
     assert assign("e", None, [0.5, 0.5]) is None
     assert assign("e", "1", [1.0]) is None

@@ -9,7 +9,7 @@ namespace, hash version) therefore reproduces Matchloop's assignments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 FNV_OFFSET_BASIS_32 = 0x811C9DC5
 FNV_PRIME_32 = 0x01000193
@@ -114,7 +114,7 @@ def assign(
     unit_id: str | int | None,
     weights: Sequence[float],
     coverage: float = 1.0,
-    namespace: Namespace | Sequence | None = None,
+    namespace: Namespace | Sequence | Mapping | None = None,
     hash_version: int = 2,
     seed: str | None = None,
 ) -> int | None:
@@ -123,10 +123,14 @@ def assign(
     The hash seed is the experiment key unless ``seed`` is given. A unit is out of
     the experiment when its id is empty, there are fewer than two variants, it
     falls outside the namespace, or its hash lands outside every covered range.
+    A namespace is ``(id, start, end)`` or a mapping with those keys (the API's
+    ``{"id", "start", "end"}``).
     """
     unit = "" if unit_id is None else str(unit_id)
     if unit == "" or len(weights) < 2:
         return None
+    if isinstance(namespace, Mapping):
+        namespace = (namespace["id"], namespace["start"], namespace["end"])
     if namespace is not None and not in_namespace(unit, namespace):
         return None
     position = gb_hash(experiment_key if seed is None else seed, unit, hash_version)

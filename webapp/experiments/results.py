@@ -55,7 +55,9 @@ class MeanVariant:
     def from_values(cls, key: str, units: int, exposures: int, values) -> MeanVariant:
         """Summarise exposed units' values (one per unit)."""
         array = np.asarray(values, dtype=float)
-        return cls(key, units, exposures, len(array), array.sum(), (array**2).sum())
+        return cls(
+            key, units, exposures, len(array), float(array.sum()), float(array @ array)
+        )
 
     @property
     def mean(self) -> float | None:

@@ -94,10 +94,12 @@ def two_proportion_p_value(
     control_units: int,
 ) -> float | None:
     """Return the pooled two-proportion z-test p-value (two-sided)."""
+    if min(treatment_units, control_units) <= 0:
+        return None
     pooled = (treatment_conversions + control_conversions) / (
         treatment_units + control_units
     )
-    if min(treatment_units, control_units) <= 0 or pooled in (0.0, 1.0):
+    if pooled in (0.0, 1.0):
         return None
     _z, p_value = proportions_ztest(
         [treatment_conversions, control_conversions], [treatment_units, control_units]
