@@ -123,3 +123,5 @@ def test_bad_inputs_fail_loudly():
         metric_kind("clicks")
     with pytest.raises(ValueError):
         results([CONTROL, BETTER], weights=[1.0])
+    with pytest.raises(ValueError):
+        results([CONTROL, BETTER], metric="mean_roi")

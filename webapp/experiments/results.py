@@ -177,7 +177,11 @@ def analyze_metric(
     """Return one metric's per-variant rows in set-up order (control first)."""
     if len(variants) < 2:
         raise ValueError("an experiment needs a control and at least one treatment")
-    if metric_kind(metric) == "rate":
+    kind = metric_kind(metric)
+    expected = RateVariant if kind == "rate" else MeanVariant
+    if not all(isinstance(variant, expected) for variant in variants):
+        raise ValueError(f"{metric} needs {expected.__name__} inputs")
+    if kind == "rate":
         return rate_rows(variants, alpha, sequential_tuning)
     return mean_rows(variants, alpha, sequential_tuning)
 

@@ -24,6 +24,13 @@ martingale M_n = exp(z^2 n rho^2 / (2 (n rho^2 + 1))) / sqrt(n rho^2 + 1) exceed
 1 / alpha, so the always-valid p-value is min(1, 1 / M_n). Ville's inequality
 makes P(M_n >= 1/alpha for some n) <= alpha, hence peeking at every n keeps the
 false-positive rate at or below alpha (asymptotically, as n grows).
+
+"Asymptotically" matters at the very start: with a handful of units the estimated
+standard error is unreliable (1 conversion in 3 units against 0 in 3), and in
+simulation looking after every single unit from the first one gave 20-40 %
+false positives. Looks before every variant has ``MIN_UNITS_PER_VARIANT`` units
+are therefore not read (``ready``); from there on, peeking after every unit kept
+the false-positive rate at 1.5-3.8 % for rates between 1 % and 30 %.
 """
 
 from __future__ import annotations
@@ -32,6 +39,17 @@ import numpy as np
 
 DEFAULT_TUNING = 5000
 DEFAULT_ALPHA = 0.05
+MIN_UNITS_PER_VARIANT = 30
+
+
+def ready(*units_per_variant):
+    """Return whether every variant has enough units for a sequential read-out.
+
+    Works element-wise on arrays of unit counts, too.
+    """
+    return np.logical_and.reduce(
+        [np.asarray(n) >= MIN_UNITS_PER_VARIANT for n in units_per_variant]
+    )
 
 
 def mixture_rho_squared(alpha: float = DEFAULT_ALPHA, tuning: float = DEFAULT_TUNING):

@@ -11,8 +11,9 @@ interval uses Welch-Satterthwaite degrees of freedom.
 
 For both, the relative lift t/c - 1 gets a delta-method interval, with
 Var(t/c) ~ Var(t)/c^2 + t^2 Var(c)/c^4. In sequential mode the p-value and lift
-intervals are always-valid instead (see ``sequential``). Quantities that are not
-defined (no units, a zero control, no variance) come back as ``None``.
+intervals are always-valid instead (see ``sequential``), and stay ``None`` until
+every variant has ``sequential.MIN_UNITS_PER_VARIANT`` units. Quantities that are
+not defined (no units, a zero control, no variance) come back as ``None``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ class Lift:
     lift_rel: float | None
     lift_rel_ci: Interval | None
     p_value: float | None
+
+
+def point_estimates_only(treatment: float, control: float) -> Lift:
+    """Return the lifts without intervals or p-value (too early to read them)."""
+    lift_rel = treatment / control - 1 if control else None
+    return Lift(treatment - control, None, lift_rel, None, None)
 
 
 def normal_quantile(alpha: float) -> float:
@@ -120,6 +127,10 @@ def compare_rates(
         return Lift(None, None, None, None, None)
     p_t = treatment_conversions / treatment_units
     p_c = control_conversions / control_units
+    if sequential_tuning is not None and not sequential.ready(
+        treatment_units, control_units
+    ):
+        return point_estimates_only(p_t, p_c)
     var_t = p_t * (1 - p_t) / treatment_units
     var_c = p_c * (1 - p_c) / control_units
     difference = p_t - p_c
@@ -180,6 +191,8 @@ def compare_means(
     (m_t, v_t, n_t), (m_c, v_c, n_c) = treatment, control
     if min(n_t, n_c) < 2:
         return Lift(None, None, None, None, None)
+    if sequential_tuning is not None and not sequential.ready(n_t, n_c):
+        return point_estimates_only(m_t, m_c)
     difference = m_t - m_c
     var_t, var_c = v_t / n_t, v_c / n_c
     std_error = math.sqrt(var_t + var_c)
