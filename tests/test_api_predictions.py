@@ -189,8 +189,8 @@ def test_a_batch_answers_unknown_ids_per_pair_and_predicts_the_rest(
     assert answers[2]["details"] == {"influencer_ids": ["INF-W"], "company_ids": []}
     assert "error" not in answers[0] and "error" not in answers[3]
     single = api.call("POST", "/predict/match", 200, token=admin_token, json=PAIR_B)
-    assert answers[3]["success_probability"] == (
-        single.get_json()["success_probability"]
+    assert (
+        answers[3]["success_probability"] == (single.get_json()["success_probability"])
     )
     # Only the two known pairs (and the single call) were predicted and logged.
     assert len(logs()) == 3

@@ -203,7 +203,7 @@ def test_models_show_versions_newest_first_and_deployments(app, client, world):
     db.session.commit()
     second = db.session.get(ModelVersion, train_model(run.id))
     assert second.status == "candidate"
-    versions.promote(second, world["admin"], note="better")
+    versions.promote(second, world["admin"], note="better", confirm_worse=True)
     token = issue_token(world["admin"])
     api = ApiClient(client)
     models = api.call("GET", "/models", 200, token=token).get_json()["models"]
