@@ -89,6 +89,23 @@ def test_no_main_page_scrolls_sideways_on_a_phone(browser_page, market):
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_charts_shrink_when_the_window_does(browser_page, market):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, "admin@example.com")
+    page.goto("/models/match_success")
+    page.wait_for_function("Chart.getChart('roc-chart') !== undefined")
+    assert max(widest_charts(page)) > PHONE["width"]
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        f"[...document.querySelectorAll('canvas')]"
+        f".every(c => c.getBoundingClientRect().right <= {PHONE['width']})"
+    )
+    assert overflow(page) == 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_members_pages_fit_a_phone_too(browser_page, market):
     page = browser_page
     page.set_viewport_size(PHONE)

@@ -155,3 +155,37 @@ def test_a_from_date_after_the_until_date_is_a_field_error(admin, rated):
     )
     # The valid "from" date still applies: only outcomes rated from May on.
     assert notes(page) == {3, 4, 5}
+
+
+# -- navigation -------------------------------------------------------------------
+
+
+def current_entries(page: str) -> list[str]:
+    """Return the labels of the navigation links marked as the current page."""
+    wide = re.search(r'<ul class="nav-wide">(.*?)</ul>', page, re.S).group(1)
+    return re.findall(r'aria-current="page"[^>]*>([^<]+)<', wide)
+
+
+def test_the_navigation_marks_the_page_and_the_section_it_is_in(admin):
+    add_runs(1)
+    run_id = db.session.scalar(sa.select(TrainingRun.id))
+    expected = {
+        "/outcomes/": ["Outcomes"],
+        "/collaborations/": ["Collaborations"],
+        "/matches/influencers": ["Find matches"],
+        "/matches/brands": ["Find matches"],
+        "/models/": ["Models"],
+        "/models/match_success": ["Models"],
+        "/runs/new?type=match_success": ["Models"],
+        "/runs/": ["Runs"],
+        f"/runs/{run_id}": ["Runs"],
+        "/auth/settings": ["Settings"],
+    }
+    for url, entries in expected.items():
+        page = admin.get(url).get_data(as_text=True)
+        assert current_entries(page) == entries, url
+        # The phone menu carries the same entries, marked the same way.
+        menu = re.search(
+            r'<details class="dropdown nav-menu">(.*?)</details>', page, re.S
+        )
+        assert menu.group(1).count('aria-current="page"') == len(entries), url
