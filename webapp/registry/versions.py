@@ -59,9 +59,14 @@ def held_out_score(version: ModelVersion) -> float | None:
     return None
 
 
-def regression(version: ModelVersion) -> Regression | None:
-    """Return how ``version`` scores worse than the active version, or None."""
-    active = active_version(version.model_type)
+def regression(
+    version: ModelVersion, active: ModelVersion | None = None
+) -> Regression | None:
+    """Return how ``version`` scores worse than the active version, or None.
+
+    :param active: the active version when the caller has it (saves a query).
+    """
+    active = active or active_version(version.model_type)
     if active is None or active.id == version.id:
         return None
     score, active_score = held_out_score(version), held_out_score(active)

@@ -117,6 +117,7 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
+    active = versions.active_version(model_type)
     page = render_template(
         "models/detail.html",
         kind=kind,
@@ -130,8 +131,8 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         importance=reports.importance(focus),
         candidates=reports.candidate_rows(focus),
         previous=versions.rollback_target(model_type),
-        active=versions.active_version(model_type),
-        regressions={v.id: versions.regression(v) for v in shown},
+        active=active,
+        regressions={v.id: versions.regression(v, active) for v in shown},
         confirmation=confirmation,
         training=active_run(model_type),
         history=history,
@@ -181,7 +182,7 @@ def promote(model_type: str, version: int):
             confirm_worse=form.confirm.data,
         )
     except versions.ConfirmationNeeded as needed:
-        form.confirm.errors = [f"{needed} Tick this box to promote it anyway."]
+        form.confirm.errors = ["Tick this box to promote it anyway."]
         confirmation = {"version": target, "form": form, "message": str(needed)}
         return render_detail(kind, confirmation=confirmation, status=422)
     except versions.RegistryActionError as error:
