@@ -166,7 +166,7 @@ def promote(model_type: str, version: int):
     """Make a candidate or archived version the active one.
 
     A version that scores worse on held-out data than the active one is promoted
-    only once the admin ticks ``confirm``; until then the page asks (422).
+    only once the admin turns on ``confirm``; until then the page asks (422).
     """
     kind = model_type_or_404(model_type)
     target = version_or_404(model_type, version)
@@ -182,7 +182,7 @@ def promote(model_type: str, version: int):
             confirm_worse=form.confirm.data,
         )
     except versions.ConfirmationNeeded as needed:
-        form.confirm.errors = ["Tick this box to promote it anyway."]
+        form.confirm.errors = ["Turn this on to promote it anyway."]
         confirmation = {"version": target, "form": form, "message": str(needed)}
         return render_detail(kind, confirmation=confirmation, status=422)
     except versions.RegistryActionError as error:
