@@ -138,9 +138,6 @@ CASES: dict[tuple[str, str, int], Case] = {
     ("post", BATCH, 403): lambda c: body(
         c, "POST", BATCH, 403, {"pairs": [PAIR, OTHERS_PAIR]}, "brand"
     ),
-    ("post", BATCH, 404): lambda c: body(
-        c, "POST", BATCH, 404, {"pairs": [{**PAIR, "influencer_id": "INF-X"}]}
-    ),
     ("post", BATCH, 413): lambda c: body(c, "POST", BATCH, 413, HUGE),
     ("post", BATCH, 422): lambda c: body(c, "POST", BATCH, 422, {"pairs": []}),
     ("get", "/recommendations", 200): lambda c: example(

@@ -165,21 +165,74 @@ def test_unknown_ids_are_404_naming_them(api, admin_token, world):
     assert logs() == []
 
 
-def test_a_batch_with_unknown_ids_is_404_listing_all_of_them(api, admin_token, world):
+def test_a_batch_answers_unknown_ids_per_pair_and_predicts_the_rest(
+    api, admin_token, world
+):
     pairs = [
         PAIR_A,
         {"influencer_id": "INF-X", "company_id": "CO-Y"},
         {"influencer_id": "INF-W", "company_id": "CO-A"},
-        {"influencer_id": "INF-X", "company_id": "CO-B"},
+        PAIR_B,
     ]
-    response = api.call(
-        "POST", "/predict/match/batch", 404, token=admin_token, json={"pairs": pairs}
-    )
-    assert response.get_json()["details"] == {
-        "influencer_ids": ["INF-W", "INF-X"],
-        "company_ids": ["CO-Y"],
+    answers = api.call(
+        "POST", "/predict/match/batch", 200, token=admin_token, json={"pairs": pairs}
+    ).get_json()["predictions"]
+    assert [(a["influencer_id"], a["company_id"]) for a in answers] == [
+        (p["influencer_id"], p["company_id"]) for p in pairs
+    ]
+    assert answers[1] == {
+        "influencer_id": "INF-X",
+        "company_id": "CO-Y",
+        "error": "not_found",
+        "details": {"influencer_ids": ["INF-X"], "company_ids": ["CO-Y"]},
     }
+    assert answers[2]["details"] == {"influencer_ids": ["INF-W"], "company_ids": []}
+    assert "error" not in answers[0] and "error" not in answers[3]
+    single = api.call("POST", "/predict/match", 200, token=admin_token, json=PAIR_B)
+    assert (
+        answers[3]["success_probability"] == (single.get_json()["success_probability"])
+    )
+    # Only the two known pairs (and the single call) were predicted and logged.
+    assert len(logs()) == 3
+
+
+def test_a_batch_of_only_unknown_ids_is_answered_not_refused(api, admin_token, world):
+    pairs = [{"influencer_id": "INF-X", "company_id": "CO-A"}]
+    [answer] = api.call(
+        "POST", "/predict/match/batch", 200, token=admin_token, json={"pairs": pairs}
+    ).get_json()["predictions"]
+    assert answer["error"] == "not_found"
     assert logs() == []
+
+
+def test_a_members_batch_with_a_foreign_unknown_pair_is_refused_whole(api, world):
+    """Permission comes before existence: a member cannot probe which ids exist."""
+    token = issue_token(world["brand"])
+    pairs = [PAIR_A, {"influencer_id": "INF-X", "company_id": "CO-Y"}]
+    response = api.call(
+        "POST", "/predict/match/batch", 403, token=token, json={"pairs": pairs}
+    )
+    assert response.get_json()["details"]["pairs"] == [1]
+    assert logs() == []
+
+
+def test_recommendations_take_the_pages_filters(api, admin_token, world):
+    inf_a, inf_b = world["influencers"]
+    inf_b.followers, inf_b.rate_per_post, inf_b.country = 90_000, 1500.0, "GB"
+    db.session.commit()
+
+    def ids(query: str) -> list[str]:
+        answer = api.call(
+            "GET", f"/recommendations?company_id=CO-B&{query}", 200, token=admin_token
+        ).get_json()
+        return sorted(r["influencer"]["id"] for r in answer["recommendations"])
+
+    assert ids("limit=20") == ["INF-A", "INF-B"]
+    assert ids("min_followers=50000") == ["INF-B"]
+    assert ids("max_rate=1000") == ["INF-A"]
+    assert ids("country=GB") == ["INF-B"]
+    assert ids("niche=fitness&country=US&max_rate=500&min_followers=0") == ["INF-A"]
+    assert ids("min_followers=50000&max_rate=1000") == []
 
 
 @pytest.mark.parametrize(
@@ -338,6 +391,14 @@ def test_many_problems_are_reported_but_capped(api, admin_token, world):
         ("company_id=CO-A&influencer_id=INF-A", "company_id"),
         ("company_id=", "company_id"),
         ("influencer_id=INF-A&niche=gaming", "niche"),
+        ("influencer_id=INF-A&max_rate=10", "max_rate"),
+        ("influencer_id=INF-A&min_followers=10", "min_followers"),
+        ("company_id=CO-A&niche=knitting", "niche"),
+        ("company_id=CO-A&country=XX", "country"),
+        ("company_id=CO-A&min_followers=-1", "min_followers"),
+        ("company_id=CO-A&min_followers=many", "min_followers"),
+        ("company_id=CO-A&max_rate=-3", "max_rate"),
+        ("company_id=CO-A&max_rate=nan", "max_rate"),
     ],
 )
 def test_bad_recommendation_queries_are_422(api, admin_token, world, query, path):

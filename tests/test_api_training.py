@@ -153,7 +153,7 @@ def test_a_run_shows_its_progress_and_version(app, api, admin_token, world):
     assert body["status"] == "queued" and body["version"] is None
     assert body["params"] == QUICK_PARAMS
     # Too little data: the run fails and says why.
-    with pytest.raises(TrainingFailed, match="labelled collaborations"):
+    with pytest.raises(TrainingFailed, match="labelled collaborations?;"):
         train_model(queued.id)
     failed = api.call("GET", f"/runs/{queued.id}", 200, token=admin_token).get_json()
     assert failed["status"] == "failed" and "MIN_TRAINING_SAMPLES" in failed["error"]
@@ -203,7 +203,7 @@ def test_models_show_versions_newest_first_and_deployments(app, client, world):
     db.session.commit()
     second = db.session.get(ModelVersion, train_model(run.id))
     assert second.status == "candidate"
-    versions.promote(second, world["admin"], note="better")
+    versions.promote(second, world["admin"], note="better", confirm_worse=True)
     token = issue_token(world["admin"])
     api = ApiClient(client)
     models = api.call("GET", "/models", 200, token=token).get_json()["models"]

@@ -127,7 +127,8 @@ def test_each_filter_narrows_the_list_and_the_chart(admin, query, predicate):
     page = admin.get(f"/outcomes/?{query}").get_data(as_text=True)
     assert notes(page) == indexes
     assert chart_counts(page) == counts
-    assert f"<strong>{len(indexes)}</strong> ratings" in page
+    rating_noun = "rating" if len(indexes) == 1 else "ratings"
+    assert f"<strong>{len(indexes)}</strong> {rating_noun}" in page
 
 
 def test_no_match_shows_the_empty_state(admin):

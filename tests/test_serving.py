@@ -96,7 +96,7 @@ def test_promotion_and_rollback_switch_the_serving_version(seeded):
     first = train()
     second = train("gradient_boosting")
     assert (first.status, second.status) == ("active", "candidate")
-    versions.promote(second, actor=None, note="better")
+    versions.promote(second, actor=None, note="better", confirm_worse=True)
     serving.serving_state().active.clear()  # what the 2 s cache expiry does in production
     assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 2
     versions.rollback("match_success", actor=None)
@@ -188,5 +188,5 @@ def test_a_version_with_a_broken_artifact_cannot_be_promoted(seeded):
         versions.promote(second, actor=None)
     assert second.status == "candidate" and "altered" in second.artifact_error
     path.write_bytes(original)  # restored from backup: usable again
-    versions.promote(second, actor=None)
+    versions.promote(second, actor=None, confirm_worse=True)
     assert second.status == "active" and second.artifact_error is None

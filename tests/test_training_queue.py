@@ -99,7 +99,7 @@ def test_failing_run_is_marked_failed_with_reason(app, redis, small_world):
     db.session.expire_all()
     run = db.session.get(TrainingRun, run.id)
     assert run.status == "failed"
-    assert "at least 1000000 are needed" in run.error
+    assert "at least 1,000,000 are needed" in run.error
     assert db.session.scalar(db.select(db.func.count()).select_from(ModelVersion)) == 0
     assert fetch(run.job_id, redis).get_status() == "failed"
 

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": None,
     # rows per page on every paginated list
     "PER_PAGE": 25,
+    # ISO 4217 code of the currency budgets and rates are in (pages show it)
+    "CURRENCY": "USD",
     # login attempts allowed per client address
     "RATELIMIT_LOGIN": "10 per minute",
     # JSON API calls allowed per token (or address when unauthenticated)
@@ -135,6 +137,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         raise ConfigError(
             f"ENV must be development, production or testing, not {config['ENV']!r}"
         )
+    check_currency(config)
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -160,6 +163,19 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     )
     if not config.get("RATELIMIT_STORAGE_URI"):
         config["RATELIMIT_STORAGE_URI"] = limiter_storage(config.get("REDIS_URL"))
+
+
+def check_currency(config: dict[str, Any]) -> None:
+    """Refuse a CURRENCY that is not an ISO 4217 code (it is shown on every budget)."""
+    from babel.numbers import is_currency
+
+    code = str(config.get("CURRENCY") or "").strip().upper()
+    if not is_currency(code):
+        raise ConfigError(
+            f"CURRENCY must be an ISO 4217 code such as USD or EUR, "
+            f"not {config.get('CURRENCY')!r}"
+        )
+    config["CURRENCY"] = code
 
 
 def limiter_storage(redis_url: str | None) -> str:

@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 from threadpoolctl import threadpool_limits
 
+from webapp.core import formatting
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.learning import training_data
@@ -81,10 +82,11 @@ def _train(run: TrainingRun) -> int:
     minimum = int(config["MIN_TRAINING_SAMPLES"])
     if data.n_samples < minimum:
         raise TrainingFailed(
-            f"Only {data.n_samples} labelled collaborations; at least {minimum} are needed "
+            f"Only {formatting.plural(data.n_samples, 'labelled collaboration')}; "
+            f"at least {formatting.number(minimum)} are needed "
             "(MIN_TRAINING_SAMPLES)."
         )
-    progress(0.04, f"training on {data.n_samples} collaborations")
+    progress(0.04, f"training on {formatting.plural(data.n_samples, 'collaboration')}")
     with threadpool_limits(limits=int(config["TRAINING_THREADS"])):
         result = model_type.fit(data, dict(run.params), progress)
     number = versions.next_version_number(run.model_type)

@@ -49,13 +49,14 @@ FEATURE_NAMES: tuple[str, ...] = (
     "shared_partners",
 )
 
+# Neutral names of the features (charts, tables); ``reasons.reason`` words a value.
 FEATURE_LABELS: dict[str, str] = {
-    "niche_primary_match": "Main niche is one the brand targets",
-    "niche_secondary_match": "A secondary niche is one the brand targets",
-    "niche_related_match": "Niche is related to the brand's targets",
+    "niche_primary_match": "Main niche match",
+    "niche_secondary_match": "Secondary niche match",
+    "niche_related_match": "Related niche match",
     "brand_fit": "Overlap of niches with the brand",
-    "audience_country_match": "Audience country is a brand target market",
-    "location_match": "Same country as the brand",
+    "audience_country_match": "Audience in a target market",
+    "location_match": "Country match",
     "log_followers": "Audience size",
     "log_engagement": "Engagement rate",
     "content_quality": "Content quality",
@@ -65,7 +66,7 @@ FEATURE_LABELS: dict[str, str] = {
     "influencer_age_years": "Influencer account age",
     "company_age_years": "Brand account age",
     "log_budget_ratio": "Budget versus rate per post",
-    "budget_shortfall": "Budget below one post's rate",
+    "budget_shortfall": "Budget shortfall",
     "log_budget": "Budget size",
     "influencer_past_collaborations": "Influencer's past collaborations",
     "influencer_rated_outcomes": "Influencer's rated collaborations",
@@ -73,7 +74,7 @@ FEATURE_LABELS: dict[str, str] = {
     "company_past_collaborations": "Brand's past collaborations",
     "company_success_rate": "Brand's past satisfaction",
     "company_partner_rating": "How influencers rated the brand",
-    "pair_past_collaborations": "Worked together before",
+    "pair_past_collaborations": "Past work together",
     "shared_partners": "Shared past partners",
 }
 

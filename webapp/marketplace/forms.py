@@ -20,6 +20,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
 from webapp.core import taxonomy
@@ -109,6 +110,14 @@ class OutcomeFilterForm(FlaskForm):
     )
     rated_from = DateField("Rated from", validators=[Optional()])
     rated_to = DateField("Rated until", validators=[Optional()])
+
+    def validate_rated_to(self, field: DateField) -> None:
+        """Refuse an "until" date before the "from" date."""
+        start = self.rated_from.data
+        if field.data and start and not self.rated_from.errors and field.data < start:
+            raise ValidationError(
+                f'Must be on or after the "Rated from" date ({start.isoformat()}).'
+            )
 
 
 class CollaborationFilterForm(FlaskForm):

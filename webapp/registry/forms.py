@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    StringField,
-)
-from wtforms.validators import (
-    Length,
-    Optional,
-)
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length, Optional
 
 
 class RegistryActionForm(FlaskForm):
@@ -19,4 +14,14 @@ class RegistryActionForm(FlaskForm):
         "Note",
         validators=[Optional(), Length(max=500)],
         description="Why, for the deployment history (optional).",
+    )
+
+
+class PromoteForm(RegistryActionForm):
+    """Promote a version; one that scores worse than the active one needs ``confirm``."""
+
+    confirm = BooleanField(
+        "Promote it anyway",
+        description="Needed only when this version scores worse on held-out data "
+        "than the active one.",
     )

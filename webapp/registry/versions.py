@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,60 @@ from webapp.registry.contract import TrainingData, TrainResult
 
 class RegistryActionError(ValueError):
     """A promote or rollback that cannot be done (message shown to the admin)."""
+
+
+class ConfirmationNeeded(RegistryActionError):
+    """A promotion that needs the admin's explicit confirmation first."""
+
+    def __init__(self, regression: Regression) -> None:
+        super().__init__(regression.message())
+        self.regression = regression
+
+
+# The held-out score a promotion must not lower without the admin saying so.
+HELD_OUT_METRIC, HELD_OUT_LABEL = "roc_auc", "ROC AUC"
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A version whose held-out score is worse than the active version's."""
+
+    version: ModelVersion
+    active: ModelVersion
+    score: float
+    active_score: float
+
+    def message(self) -> str:
+        """Describe the regression for the confirmation the admin is asked for."""
+        return (
+            f"{self.version.label} has a worse held-out {HELD_OUT_LABEL} "
+            f"({self.score:.3f}) than the active v{self.active.version} "
+            f"({self.active_score:.3f})."
+        )
+
+
+def held_out_score(version: ModelVersion) -> float | None:
+    """Return the version's held-out score, or None when it stored none."""
+    value = (version.metrics or {}).get(HELD_OUT_METRIC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def regression(
+    version: ModelVersion, active: ModelVersion | None = None
+) -> Regression | None:
+    """Return how ``version`` scores worse than the active version, or None.
+
+    :param active: the active version when the caller has it (saves a query).
+    """
+    active = active or active_version(version.model_type)
+    if active is None or active.id == version.id:
+        return None
+    score, active_score = held_out_score(version), held_out_score(active)
+    if score is None or active_score is None or score >= active_score:
+        return None
+    return Regression(version, active, score, active_score)
 
 
 def library_versions() -> dict[str, str]:
@@ -137,12 +192,23 @@ def _require_intact(version: ModelVersion, action: str) -> None:
 
 
 def promote(
-    version: ModelVersion, actor: User | None, note: str | None = None
+    version: ModelVersion,
+    actor: User | None,
+    note: str | None = None,
+    confirm_worse: bool = False,
 ) -> Deployment:
-    """Make ``version`` active, archiving the current one; commit."""
+    """Make ``version`` active, archiving the current one; commit.
+
+    A version with a worse held-out score than the active one is promoted only
+    with ``confirm_worse``; otherwise ``ConfirmationNeeded`` says why.
+    """
     if version.status == "active":
         raise RegistryActionError(f"{version.label} is already active.")
+    # A broken artifact cannot go live at all: say that before asking to confirm.
     _require_intact(version, "promoted")
+    worse = regression(version)
+    if worse is not None and not confirm_worse:
+        raise ConfirmationNeeded(worse)
     deployment = _activate(version, actor, "promote", note)
     db.session.commit()
     return deployment

@@ -21,7 +21,7 @@ from webapp.learning.training_runs import active_run
 from webapp.models import Deployment, ModelVersion, TrainingRun
 from webapp.registry import reports, versions
 from webapp.registry.contract import ModelType
-from webapp.registry.forms import RegistryActionForm
+from webapp.registry.forms import PromoteForm, RegistryActionForm
 from webapp.registry.plugins import installed_types
 from webapp.serving import serving_state
 
@@ -91,7 +91,12 @@ def index():
 @admin_required
 def detail(model_type: str):
     """Show a type's versions side by side, charts, and the deployment history."""
-    kind = model_type_or_404(model_type)
+    return render_detail(model_type_or_404(model_type))
+
+
+def render_detail(kind: ModelType, confirmation: dict | None = None, status: int = 200):
+    """Render a type's page; ``confirmation`` asks to confirm a worse promotion."""
+    model_type = kind.name
     shown = list(
         db.session.scalars(
             select(ModelVersion)
@@ -112,7 +117,8 @@ def detail(model_type: str):
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
-    return render_template(
+    active = versions.active_version(model_type)
+    page = render_template(
         "models/detail.html",
         kind=kind,
         versions=shown,
@@ -125,11 +131,14 @@ def detail(model_type: str):
         importance=reports.importance(focus),
         candidates=reports.candidate_rows(focus),
         previous=versions.rollback_target(model_type),
-        active=versions.active_version(model_type),
+        active=active,
+        regressions={v.id: versions.regression(v, active) for v in shown},
+        confirmation=confirmation,
         training=active_run(model_type),
         history=history,
         action_form=RegistryActionForm(),
     )
+    return page, status
 
 
 def version_or_404(model_type: str, number: int) -> ModelVersion:
@@ -154,22 +163,33 @@ def deployed(deployment: Deployment) -> str:
 @bp.route("/<model_type>/versions/<int:version>/promote", methods=["POST"])
 @admin_required
 def promote(model_type: str, version: int):
-    """Make a candidate or archived version the active one."""
-    model_type_or_404(model_type)
+    """Make a candidate or archived version the active one.
+
+    A version that scores worse on held-out data than the active one is promoted
+    only once the admin turns on ``confirm``; until then the page asks (422).
+    """
+    kind = model_type_or_404(model_type)
     target = version_or_404(model_type, version)
-    form = RegistryActionForm()
+    form = PromoteForm()
     if not form.validate_on_submit():
         flash(" ".join(form.note.errors) or "The form was not valid.", "warning")
+        return redirect(url_for(".detail", model_type=model_type))
+    try:
+        deployment = versions.promote(
+            target,
+            current_user._get_current_object(),
+            form.note.data or None,
+            confirm_worse=form.confirm.data,
+        )
+    except versions.ConfirmationNeeded as needed:
+        form.confirm.errors = ["Turn this on to promote it anyway."]
+        confirmation = {"version": target, "form": form, "message": str(needed)}
+        return render_detail(kind, confirmation=confirmation, status=422)
+    except versions.RegistryActionError as error:
+        flash(str(error), "warning")
     else:
-        try:
-            deployment = versions.promote(
-                target, current_user._get_current_object(), form.note.data or None
-            )
-        except versions.RegistryActionError as error:
-            flash(str(error), "warning")
-        else:
-            serving_state().active.clear()
-            flash(deployed(deployment), "success")
+        serving_state().active.clear()
+        flash(deployed(deployment), "success")
     return redirect(url_for(".detail", model_type=model_type))
 
 

@@ -30,12 +30,17 @@ from webapp.serving.state import serving_state
 
 __all__ = [
     "MATCH_TYPE",
+    "RANKING_FILTERS",
     "predict_pairs",
     "rank_companies",
     "rank_influencers",
     "serving_state",
     "snapshot_for",
 ]
+
+
+# The filters a ranking of influencers takes, on the page and in the API alike.
+RANKING_FILTERS = ("niche", "country", "min_followers", "max_rate")
 
 
 def _min_rating() -> int:
@@ -186,16 +191,16 @@ def rank_companies(
 
 
 def _influencer_mask(pool, filters: dict[str, Any]) -> np.ndarray:
-    """Return which influencers pass the ranking filters."""
+    """Return which influencers pass the ranking filters (``RANKING_FILTERS``)."""
     profiles = pool.influencer_profiles
     mask = np.ones(len(profiles), dtype=bool)
     if filters.get("niche"):
-        mask &= np.array([p["niche"] == filters["niche"] for p in profiles])
+        mask &= np.array([p["niche"] == filters["niche"] for p in profiles], bool)
     if filters.get("country"):
-        mask &= np.array([p["country"] == filters["country"] for p in profiles])
-    if filters.get("min_followers"):
+        mask &= np.array([p["country"] == filters["country"] for p in profiles], bool)
+    if filters.get("min_followers") is not None:
         mask &= pool.influencers.followers >= float(filters["min_followers"])
-    if filters.get("max_rate"):
+    if filters.get("max_rate") is not None:
         mask &= pool.influencers.rate <= float(filters["max_rate"])
     return mask
 

@@ -16,7 +16,7 @@ from webapp.views.api.errors import ApiError
 from webapp.views.api.openapi import RECOMMENDATION_PARAMETERS
 from webapp.views.api.validation import fail, json_body, query_args
 
-COMPANY_ONLY = ("budget", "niche", "country")
+COMPANY_ONLY = ("budget", *serving.RANKING_FILTERS)
 
 
 def by_external_id(model, external_ids: set[str]) -> dict[str, Any]:
@@ -29,10 +29,11 @@ def by_external_id(model, external_ids: set[str]) -> dict[str, Any]:
     return {row.external_id: row for row in rows}
 
 
-def resolve_pairs(pairs: list[dict[str, Any]]) -> list[tuple[Influencer, Company]]:
-    """Return the rows of each requested pair: 403 if any is not the caller's, 404 if unknown.
+def check_allowed(pairs: list[dict[str, Any]]) -> None:
+    """Raise 403 unless the caller may ask about every pair (before any lookup).
 
-    Permission is checked before existence, so members cannot probe which ids exist.
+    Permission is checked before existence, so members cannot probe which ids
+    exist: one pair that is not theirs refuses the whole request.
     """
     user = api_user()
     refused = [
@@ -50,49 +51,76 @@ def resolve_pairs(pairs: list[dict[str, Any]]) -> list[tuple[Influencer, Company
                 "pairs": refused[:100],
             },
         )
-    influencers = by_external_id(Influencer, {p["influencer_id"] for p in pairs})
-    companies = by_external_id(Company, {p["company_id"] for p in pairs})
-    unknown_influencers = sorted(
-        {p["influencer_id"] for p in pairs} - influencers.keys()
-    )
-    unknown_companies = sorted({p["company_id"] for p in pairs} - companies.keys())
-    if unknown_influencers or unknown_companies:
-        raise ApiError(
-            404,
-            "not_found",
-            {
-                "influencer_ids": unknown_influencers,
-                "company_ids": unknown_companies,
-            },
+
+
+class Lookup:
+    """The influencers and companies a request names, found in one query each."""
+
+    def __init__(self, pairs: list[dict[str, Any]]) -> None:
+        self.influencers = by_external_id(
+            Influencer, {p["influencer_id"] for p in pairs}
         )
-    return [
-        (influencers[p["influencer_id"]], companies[p["company_id"]]) for p in pairs
-    ]
+        self.companies = by_external_id(Company, {p["company_id"] for p in pairs})
 
+    def unknown(self, pairs: list[dict[str, Any]]) -> dict[str, list[str]]:
+        """Return the ids of ``pairs`` that do not exist, by kind (empty lists if none)."""
+        return {
+            "influencer_ids": sorted(
+                {p["influencer_id"] for p in pairs} - self.influencers.keys()
+            ),
+            "company_ids": sorted(
+                {p["company_id"] for p in pairs} - self.companies.keys()
+            ),
+        }
 
-def predict(pairs: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
-    """Return serving's predictions for the requested pairs, in order."""
-    rows = resolve_pairs(pairs)
-    budgets = [pair.get("budget") for pair in pairs]
-    return serving.predict_pairs(rows, budgets, source=source)
+    def rows(self, pair: dict[str, Any]) -> tuple[Influencer, Company] | None:
+        """Return the pair's rows, or None when either id is unknown."""
+        influencer = self.influencers.get(pair["influencer_id"])
+        company = self.companies.get(pair["company_id"])
+        return None if influencer is None or company is None else (influencer, company)
 
 
 @bp.post("/predict/match")
 def predict_match():
-    """Predict the success of one influencer-company pair."""
+    """Predict the success of one influencer-company pair (404 for an unknown id)."""
     body = json_body("PredictRequest")
-    return jsonify(predict([body], source="api")[0])
+    check_allowed([body])
+    found = Lookup([body])
+    rows = found.rows(body)
+    if rows is None:
+        raise ApiError(404, "not_found", found.unknown([body]))
+    [answer] = serving.predict_pairs([rows], [body.get("budget")], source="api")
+    return jsonify(answer)
 
 
 @bp.post("/predict/match/batch")
 def predict_match_batch():
-    """Predict many pairs; answers come back in request order.
+    """Predict many pairs; answers come back in request order, one per pair.
 
-    Unknown ids fail the whole batch with 404 listing every unknown id, so a
-    client can fix its request in one go.
+    A pair naming an unknown id gets ``{"influencer_id", "company_id", "error",
+    "details"}`` in its place while the others are predicted; a pair the caller
+    may not ask about refuses the whole batch (403).
     """
-    body = json_body("BatchRequest")
-    return jsonify(predictions=predict(body["pairs"], source="batch"))
+    pairs = json_body("BatchRequest")["pairs"]
+    check_allowed(pairs)
+    found = Lookup(pairs)
+    rows = [found.rows(pair) for pair in pairs]
+    known = [k for k, row in enumerate(rows) if row is not None]
+    predicted = serving.predict_pairs(
+        [rows[k] for k in known], [pairs[k].get("budget") for k in known], "batch"
+    )
+    answers: list[dict[str, Any]] = [
+        {
+            "influencer_id": pair["influencer_id"],
+            "company_id": pair["company_id"],
+            "error": "not_found",
+            "details": found.unknown([pair]),
+        }
+        for pair in pairs
+    ]
+    for k, answer in zip(known, predicted, strict=True):
+        answers[k] = answer
+    return jsonify(predictions=answers)
 
 
 def recommendation_subject(args: dict[str, Any]) -> tuple[str, str]:
@@ -145,7 +173,7 @@ def recommendations():
         unknown[f"{kind}_ids"].append(external_id)
         raise ApiError(404, "not_found", unknown)
     if kind == "company":
-        filters = {name: args[name] for name in ("niche", "country") if name in args}
+        filters = {name: args[name] for name in serving.RANKING_FILTERS if name in args}
         ranked = serving.rank_influencers(
             row, args["limit"], filters, args.get("budget"), source="rank"
         )

@@ -11,7 +11,8 @@ from flask import current_app
 from sqlalchemy import insert
 
 from webapp.extensions import db
-from webapp.learning.features import FEATURE_LABELS, FEATURE_NAMES
+from webapp.learning.features import FEATURE_NAMES
+from webapp.learning.reasons import reason
 from webapp.models import ModelVersion, PredictionLog
 from webapp.registry.artifacts import ArtifactError
 from webapp.registry.plugins import installed_types
@@ -127,12 +128,12 @@ def contributions(scored: Scored, rows: np.ndarray) -> np.ndarray:
 def factors(
     row: np.ndarray, contribution: np.ndarray, top: int = TOP_FACTORS
 ) -> list[dict[str, Any]]:
-    """Return the ``top`` features by absolute contribution, signed."""
+    """Return the ``top`` features by absolute contribution, signed, with a true reason."""
     order = np.argsort(-np.abs(contribution))[:top]
     return [
         {
             "feature": FEATURE_NAMES[j],
-            "label": FEATURE_LABELS[FEATURE_NAMES[j]],
+            "label": reason(FEATURE_NAMES[j], float(row[j]), float(contribution[j])),
             "value": round(float(row[j]), 4),
             "contribution": round(float(contribution[j]), 4),
         }

@@ -8,9 +8,24 @@
   const stage = document.getElementById("run-stage");
   const badge = document.getElementById("run-status");
   const result = document.getElementById("run-result");
+  const flashes = document.getElementById("run-flashes");
 
-  function when(iso) {
-    return iso ? iso.replace("T", " ").slice(0, 16) : "–";
+  /* Times are UTC everywhere, as the server renders them: 2025-03-01 14:05 UTC. */
+  function showTime(id, iso) {
+    const cell = document.getElementById(id);
+    if (!iso) {
+      cell.textContent = "–";
+      return;
+    }
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.textContent = iso.replace("T", " ").slice(0, 16) + " UTC";
+    cell.replaceChildren(time);
+  }
+
+  /* The flash of the action that led here ("queued") stops being true once the status moves on. */
+  function dropStaleFlashes(status) {
+    if (flashes && flashes.dataset.status !== status) flashes.replaceChildren();
   }
 
   function seconds(value) {
@@ -54,10 +69,11 @@
     span.className = "badge badge-" + status.status;
     span.textContent = status.status;
     badge.replaceChildren(span);
-    document.getElementById("run-started").textContent = when(status.started_at);
-    document.getElementById("run-finished").textContent = when(status.finished_at);
+    showTime("run-started", status.started_at);
+    showTime("run-finished", status.finished_at);
     document.getElementById("run-duration").textContent = seconds(status.duration_seconds);
     run.dataset.status = status.status;
+    dropStaleFlashes(status.status);
     if (FINISHED.includes(status.status)) showResult(status);
   }
 

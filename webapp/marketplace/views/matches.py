@@ -17,8 +17,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from webapp import serving
+from webapp.core.formatting import money
 from webapp.core.forms import options, valid_values
-from webapp.core.template_helpers import money
 from webapp.extensions import db
 from webapp.learning.features import default_budget
 from webapp.marketplace import proposals
@@ -102,7 +102,7 @@ def influencers():
     if company is not None:
         filters = {
             key: values.get(key)
-            for key in ("niche", "country", "min_followers", "max_rate")
+            for key in serving.RANKING_FILTERS
             if values.get(key) not in (None, "")
         }
         if "max_rate" in filters:

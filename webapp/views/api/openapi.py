@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
+from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
 
@@ -136,18 +137,31 @@ RECOMMENDATION_PARAMETERS = [
         {"type": "number", "minimum": 0, "maximum": 1e10},
         "Campaign budget (company_id only).",
     ),
+    # The filters of the "Find influencers" page (serving.RANKING_FILTERS).
     query(
         "niche",
-        {"type": "string", "maxLength": 32},
+        {"type": "string", "enum": list(NICHES)},
         "Only influencers whose main niche is this (company_id only).",
     ),
     query(
         "country",
-        {"type": "string", "maxLength": 2},
+        {"type": "string", "enum": list(COUNTRIES)},
         "Only influencers based in this country code (company_id only).",
+    ),
+    query(
+        "min_followers",
+        {"type": "integer", "minimum": 0, "maximum": 10_000_000_000},
+        "Only influencers with at least this many followers (company_id only).",
+    ),
+    query(
+        "max_rate",
+        {"type": "number", "minimum": 0, "maximum": 1e10},
+        "Only influencers whose rate per post is at most this, in the "
+        "marketplace currency (company_id only).",
     ),
 ]
 PREDICT_ERRORS = ("400", "403", "404", "413", "422")
+BATCH_ERRORS = ("400", "403", "413", "422")
 ADMIN_ERRORS = ("403",)
 
 
@@ -167,14 +181,20 @@ def paths() -> dict[str, Any]:
             "post": operation(
                 "predictMatchBatch",
                 "Predict many pairs at once, answers in order.",
-                ok("PredictionBatch", "One prediction per pair, in request order."),
-                PREDICT_ERRORS,
+                ok(
+                    "PredictionBatch",
+                    "One answer per pair, in request order: a prediction, or an "
+                    "error for a pair naming an unknown id.",
+                ),
+                BATCH_ERRORS,
                 body="BatchRequest",
-                description="All or nothing: any unknown id fails the whole batch "
-                "with 404 whose details list every unknown influencer and company "
-                "id; a member's batch with any pair that is not theirs fails with "
-                "403 listing those pairs' indices. More pairs than API_MAX_BATCH "
-                "(the schema's maxItems) is 422.",
+                description="Answered per pair: a pair whose influencer or company "
+                "id is unknown gets {influencer_id, company_id, error: 'not_found', "
+                "details: {influencer_ids, company_ids}} in its place, and the "
+                "other pairs are predicted. Permission is all or nothing: a "
+                "member's batch with any pair that is not theirs fails with 403 "
+                "listing those pairs' indices, before any id is looked up. More "
+                "pairs than API_MAX_BATCH (the schema's maxItems) is 422.",
             )
         },
         "/recommendations": {

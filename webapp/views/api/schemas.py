@@ -128,7 +128,12 @@ RESPONSES: dict[str, Any] = {
     "Factor": closed(
         {
             "feature": {"type": "string"},
-            "label": {"type": "string"},
+            "label": {
+                "type": "string",
+                "description": "What the feature is for this pair, true of its "
+                "value ('Main niche is not one the brand targets'); the sign of "
+                "contribution says whether it helps.",
+            },
             "value": {"type": "number"},
             "contribution": {
                 "type": "number",
@@ -145,8 +150,28 @@ RESPONSES: dict[str, Any] = {
     "Prediction": closed(
         {"influencer_id": EXTERNAL_ID, "company_id": EXTERNAL_ID, **RESULT}
     ),
+    "PairError": closed(
+        {
+            "influencer_id": EXTERNAL_ID,
+            "company_id": EXTERNAL_ID,
+            "error": {"const": "not_found"},
+            "details": closed(
+                {
+                    "influencer_ids": {"type": "array", "items": EXTERNAL_ID},
+                    "company_ids": {"type": "array", "items": EXTERNAL_ID},
+                }
+            ),
+        },
+        description="A batch pair that could not be predicted: which of its ids "
+        "do not exist.",
+    ),
     "PredictionBatch": closed(
-        {"predictions": {"type": "array", "items": ref("Prediction")}}
+        {
+            "predictions": {
+                "type": "array",
+                "items": {"oneOf": [ref("Prediction"), ref("PairError")]},
+            }
+        }
     ),
     "InfluencerCard": closed(
         {
