@@ -23,7 +23,12 @@ ERRORS = {
         "their company or influencer).",
     ),
     "404": ("NotFound", "Unknown id or model type; details name what was not found."),
-    "409": ("Conflict", "The model type is already training; details give the run."),
+    "409": (
+        "Conflict",
+        "The model type is already training (details give the run), or the "
+        "collaboration's status does not allow the action (details give why "
+        "and the current status); nothing was changed.",
+    ),
     "413": ("PayloadTooLarge", "The body is larger than MAX_CONTENT_LENGTH."),
     "422": ("ValidationFailed", "The body or query does not match the schema."),
     "429": ("TooManyRequests", "Rate limit (RATELIMIT_API per token) exceeded."),
@@ -151,9 +156,71 @@ PREDICT_ERRORS = ("400", "403", "404", "413", "422")
 ADMIN_ERRORS = ("403",)
 
 
+# What each collaboration action does, for its documentation (rules: lifecycle.py).
+COLLABORATION_ACTIONS = {
+    "accept": ("TransitionRequest", "The invited side accepts a proposal."),
+    "decline": (
+        "TransitionRequest",
+        "The invited side declines a proposal: it ends as cancelled "
+        "(cancel_reason 'Declined', or the note).",
+    ),
+    "withdraw": (
+        "TransitionRequest",
+        "The proposing side withdraws its proposal: it ends as cancelled.",
+    ),
+    "start": ("TransitionRequest", "Either side starts an accepted collaboration."),
+    "complete": (
+        "CompleteRequest",
+        "Either side marks an active collaboration completed (completed_on, "
+        "default today); both sides are then asked to rate it.",
+    ),
+    "cancel": (
+        "CancelRequest",
+        "Either side (or an admin) cancels an accepted or active collaboration "
+        "with a reason; cancelled_at is now.",
+    ),
+}
+COLLABORATION_ID = path_param("external_id", {"type": "string", "maxLength": 64})
+
+
+def collaboration_paths() -> dict[str, Any]:
+    """Return the path items of the collaboration routes."""
+    items: dict[str, Any] = {
+        "/collaborations/{external_id}": {
+            "get": operation(
+                "collaboration",
+                "Show a collaboration: parties, terms, status history, the match "
+                "stored at proposal, both ratings and what the caller may do next.",
+                ok("Collaboration", "The collaboration."),
+                ("404",),
+                parameters=[COLLABORATION_ID],
+                description="Members see only collaborations of their own company "
+                "or influencer; any other id answers 404 like an unknown one.",
+            )
+        }
+    }
+    for action, (body, summary) in COLLABORATION_ACTIONS.items():
+        post = operation(
+            f"collaboration_{action}",
+            summary,
+            ok("Collaboration", "Done; the collaboration as it is now."),
+            ("400", "403", "404", "409", "413", "422"),
+            body=body,
+            parameters=[COLLABORATION_ID],
+            description="403 when the caller's side may not take this action "
+            "(only the invited side accepts or declines, only the proposer "
+            "withdraws, admins may only cancel); 409 when the status does not "
+            "allow it. The change and its history row are written together.",
+        )
+        post["requestBody"]["required"] = body == "CancelRequest"
+        items[f"/collaborations/{{external_id}}/{action}"] = {"post": post}
+    return items
+
+
 def paths() -> dict[str, Any]:
     """Return the path items of every API route."""
     return {
+        **collaboration_paths(),
         "/predict/match": {
             "post": operation(
                 "predictMatch",
@@ -264,8 +331,8 @@ def build_document(max_batch: int) -> dict[str, Any]:
         "info": {
             "title": "Matchloop API",
             "version": "1.0.0",
-            "description": "Success predictions, recommendations and the model "
-            "registry. Authenticate with 'Authorization: Bearer <token>' (create "
+            "description": "Success predictions, recommendations, collaborations "
+            "and their lifecycle, and the model registry. Authenticate with 'Authorization: Bearer <token>' (create "
             "one with 'flask --app wsgi create-token EMAIL'). Errors are "
             '{"error", "details"}. Members may only ask about their own company '
             "or influencer; training, runs and models are admin-only.",
