@@ -12,11 +12,12 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import sibling_app
+from lifecycle_support import act, fresh, history, make_collaboration
 
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.marketplace import lifecycle
-from webapp.models import Collaboration, StatusChange, User
+from webapp.models import Collaboration, User
 
 STATUSES = ("proposed", "accepted", "active", "completed", "cancelled")
 ACTIONS = ("accept", "decline", "withdraw", "start", "complete", "cancel")
@@ -45,51 +46,6 @@ TARGET = {
     "complete": "completed",
     "cancel": "cancelled",
 }
-_counter = iter(range(10**6))
-
-
-def make_collaboration(world, status: str, proposer_side: str = "company"):
-    """Add a collaboration of INF-A and CO-A in ``status``; return it."""
-    influencer, company = world["influencers"][0], world["companies"][0]
-    collaboration = Collaboration(
-        external_id=f"T-{next(_counter)}",
-        influencer=influencer,
-        company=company,
-        proposed_on=date(2025, 5, 1),
-        status=status,
-        budget=1200.0,
-        proposer_side=proposer_side,
-    )
-    db.session.add(collaboration)
-    db.session.commit()
-    return collaboration
-
-
-def act(client, external_id: str, action: str, **fields):
-    """POST an action form of the collaboration page."""
-    data = {f"{action}-{name}": value for name, value in fields.items()}
-    return client.post(f"/collaborations/{external_id}/{action}", data=data)
-
-
-def history(external_id: str) -> list[StatusChange]:
-    """Return the collaboration's history rows, read fresh."""
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            sa.select(StatusChange)
-            .join(StatusChange.collaboration)
-            .where(Collaboration.external_id == external_id)
-            .order_by(StatusChange.id)
-        )
-    )
-
-
-def fresh(external_id: str) -> Collaboration:
-    """Return the collaboration read fresh from the database."""
-    db.session.expire_all()
-    return db.session.scalar(
-        sa.select(Collaboration).where(Collaboration.external_id == external_id)
-    )
 
 
 def role_of(email: str, proposer_side: str) -> str:
