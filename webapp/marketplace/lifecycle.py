@@ -162,8 +162,8 @@ def check(user: User, collaboration: Collaboration, action: str) -> Transition:
         raise NotAllowed(refusal(user, collaboration, rule))
     if collaboration.status not in rule.sources:
         raise WrongStatus(
-            f"A {collaboration.status} collaboration cannot be {rule.done}: "
-            f"only {' or '.join(rule.sources)} ones can."
+            f"The collaboration is {collaboration.status}, so it cannot be "
+            f"{rule.done}: only {' or '.join(rule.sources)} ones can."
         )
     return rule
 

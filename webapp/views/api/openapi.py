@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
+from webapp.marketplace import lifecycle
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
 
@@ -156,7 +157,8 @@ PREDICT_ERRORS = ("400", "403", "404", "413", "422")
 ADMIN_ERRORS = ("403",)
 
 
-# What each collaboration action does, for its documentation (rules: lifecycle.py).
+# How each collaboration action is documented; who may take it from which
+# status comes from the rules themselves (webapp.marketplace.lifecycle).
 COLLABORATION_ACTIONS = {
     "accept": ("TransitionRequest", "The invited side accepts a proposal."),
     "decline": (
@@ -183,6 +185,32 @@ COLLABORATION_ACTIONS = {
 COLLABORATION_ID = path_param("external_id", {"type": "string", "maxLength": 64})
 
 
+def action_description(rule: lifecycle.Transition) -> str:
+    """Return who may take ``rule``'s action from which status, in words."""
+    who = {
+        lifecycle.PROPOSER: "the side that proposed",
+        lifecycle.INVITEE: "the invited side",
+        lifecycle.EITHER: "either side",
+    }[rule.party]
+    if rule.admins:
+        who += " or an admin"
+    refused = (
+        ""
+        if everyone_may(rule)
+        else " Anyone else who can see the collaboration gets 403."
+    )
+    return (
+        f"Allowed to {who}, from {' or '.join(rule.sources)}; it becomes "
+        f"{rule.target}.{refused} Any other status answers 409. The change and "
+        "its history row are written together."
+    )
+
+
+def everyone_may(rule: lifecycle.Transition) -> bool:
+    """True when everyone who sees a collaboration may take ``rule`` (no 403)."""
+    return rule.party == lifecycle.EITHER and rule.admins
+
+
 def collaboration_paths() -> dict[str, Any]:
     """Return the path items of the collaboration routes."""
     items: dict[str, Any] = {
@@ -199,18 +227,17 @@ def collaboration_paths() -> dict[str, Any]:
             )
         }
     }
-    for action, (body, summary) in COLLABORATION_ACTIONS.items():
+    for action, rule in lifecycle.TRANSITIONS.items():
+        body, summary = COLLABORATION_ACTIONS[action]
         post = operation(
             f"collaboration_{action}",
             summary,
             ok("Collaboration", "Done; the collaboration as it is now."),
-            ("400", "403", "404", "409", "413", "422"),
+            ("400", "404", "409", "413", "422")
+            + (() if everyone_may(rule) else ("403",)),
             body=body,
             parameters=[COLLABORATION_ID],
-            description="403 when the caller's side may not take this action "
-            "(only the invited side accepts or declines, only the proposer "
-            "withdraws, admins may only cancel); 409 when the status does not "
-            "allow it. The change and its history row are written together.",
+            description=action_description(rule),
         )
         post["requestBody"]["required"] = body == "CancelRequest"
         items[f"/collaborations/{{external_id}}/{action}"] = {"post": post}
