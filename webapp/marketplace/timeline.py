@@ -47,14 +47,14 @@ def steps(collaboration: Collaboration) -> list[Step]:
 
 
 def party_name(collaboration: Collaboration, side: str | None) -> str:
-    """Return how a page names the actor of a step: the brand, @handle, an admin."""
+    """Return how a page names a step's actor: the brand, @handle, an admin."""
     if side == "company":
         return collaboration.company.name
     if side == "influencer":
         return f"@{collaboration.influencer.handle}"
     if side == "admin":
         return "a Matchloop admin"
-    return "Matchloop (imported or demo data)"
+    return "a member who no longer acts for either side"
 
 
 def match_summary(collaboration: Collaboration) -> dict[str, Any] | None:
