@@ -54,6 +54,15 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ("get", "/models/{model_type}"): ("/models/match_success", {}),
     ("get", "/health"): ("/health", {}),
     ("get", "/openapi.json"): ("/openapi.json", {}),
+    ("get", "/collaborations/{external_id}"): ("/collaborations/C-A-active", {}),
+    # The actions' examples are well-formed; admins may only cancel (see CASES).
+    **{
+        ("post", f"/collaborations/{{external_id}}/{action}"): (
+            f"/collaborations/C-A-active/{action}",
+            {"json": {"reason": "Dispute"} if action == "cancel" else {}},
+        )
+        for action in ("accept", "decline", "withdraw", "start", "complete", "cancel")
+    },
 }
 ADMIN_ONLY = {
     ("post", "/train"),
@@ -174,6 +183,89 @@ CASES: dict[tuple[str, str, int], Case] = {
         c, ("get", "/openapi.json"), 200, token_role=None
     ),
 }
+COLLAB = "/collaborations/{external_id}"
+
+
+def collab(ctx, role, external_id, action, status, payload=None, **kwargs):
+    """Take a collaboration action as ``role`` and expect ``status``."""
+    url = f"/collaborations/{external_id}/{action}"
+    if payload is None:
+        return ctx.api.call("POST", url, status, token=ctx.tokens[role], **kwargs)
+    return body(ctx, "POST", url, status, payload, role, **kwargs)
+
+
+def accepted(ctx) -> str:
+    """Accept C-A-proposed as the creator (the invited side); return its id."""
+    collab(ctx, "creator", "C-A-proposed", "accept", 200)
+    return "C-A-proposed"
+
+
+# For each action: who succeeds where, who is refused (403), a wrong status (409),
+# a bad body (422).
+ACTION_CASES = {
+    "accept": ("creator", "C-A-proposed", "brand", "C-A-active", {"note": 5}),
+    "decline": ("creator", "C-A-proposed", "brand", "C-A-completed", {"x": 1}),
+    "withdraw": ("brand", "C-A-proposed", "creator", "C-A-active", {"note": "x" * 501}),
+    "start": ("brand", accepted, "admin", "C-A-active", {"note": None}),
+    "complete": (
+        "creator",
+        "C-A-active",
+        "admin",
+        "C-A-proposed",
+        {"completed_on": "2999-01-01"},
+    ),
+    "cancel": ("brand", "C-A-active", None, "C-A-completed", {}),
+}
+
+
+def _succeeds(action, role, where):
+    def case(ctx):
+        external_id = where(ctx) if callable(where) else where
+        payload = {"reason": "Budget cut"} if action == "cancel" else None
+        response = collab(ctx, role, external_id, action, 200, payload)
+        assert response.get_json()["history"][-1]["action"] == action
+
+    return case
+
+
+for _action, (_ok, _where, _refused, _wrong, _bad) in ACTION_CASES.items():
+    _path = f"{COLLAB}/{_action}"
+    _reason = {"reason": "x"} if _action == "cancel" else {}
+    CASES[("post", _path, 200)] = _succeeds(_action, _ok, _where)
+    CASES[("post", _path, 400)] = lambda c, a=_action: collab(
+        c, "brand", "C-A-active", a, 400, b"{"
+    )
+    CASES[("post", _path, 404)] = lambda c, a=_action, r=_reason: collab(
+        c, "brand", "C-B-completed", a, 404, r
+    )
+    CASES[("post", _path, 409)] = lambda c, a=_action, w=_wrong, r=_reason: collab(
+        c, "admin" if a == "cancel" else _refused_or_party(a), w, a, 409, r
+    )
+    CASES[("post", _path, 413)] = lambda c, a=_action: collab(
+        c, "brand", "C-A-active", a, 413, HUGE
+    )
+    CASES[("post", _path, 422)] = lambda c, a=_action, b=_bad: collab(
+        c, "brand" if a != "complete" else "creator", "C-A-active", a, 422, b
+    )
+    if _refused:
+        CASES[("post", _path, 403)] = lambda c, a=_action, r=_refused: collab(
+            c, r, "C-A-proposed" if a in ("accept", "decline") else "C-A-active", a, 403
+        )
+CASES[("get", COLLAB, 200)] = lambda c: c.api.call(
+    "GET", "/collaborations/C-A-active", 200, token=c.tokens["creator"]
+)
+CASES[("get", COLLAB, 404)] = lambda c: c.api.call(
+    "GET", "/collaborations/C-B-completed", 404, token=c.tokens["brand"]
+)
+
+
+def _refused_or_party(action: str) -> str:
+    """Return a role allowed to take ``action`` (so only the status is wrong)."""
+    return {"accept": "creator", "decline": "creator", "withdraw": "brand"}.get(
+        action, "brand"
+    )
+
+
 for _key in EXAMPLES:
     CASES[(*_key, 429)] = lambda c, k=_key: too_many(c, k)
     if _key in PUBLIC:
@@ -226,6 +318,7 @@ def test_every_api_route_is_documented_and_nothing_else(app):
             template = rule.rule.removeprefix(PREFIX)
             template = template.replace("<int:run_id>", "{run_id}")
             template = template.replace("<model_type>", "{model_type}")
+            template = template.replace("<external_id>", "{external_id}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 routes.add((method.lower(), template))
     documented = {(m, t) for m, t, _ in documented_responses(document(app))}

@@ -34,16 +34,18 @@ def test_member_rates_a_collaboration_and_the_admin_sees_it(
     row.get_by_role("button", name="Rate").click()
     expect(page.get_by_role("heading", name="Rate this collaboration")).to_be_visible()
 
-    rating = page.get_by_label("Overall success (1-5)")
-    rating.fill("7")
+    # Saving without choosing a star keeps the page with the error at the stars.
     page.get_by_role("button", name="Save rating").click()
     expect(page.locator("#success_rating-error")).to_have_text(
-        "Ratings go from 1 to 5."
+        "Give a rating from 1 to 5."
     )
-    expect(rating).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#success_rating-group")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     assert outcome_count() == 0
 
-    rating.fill("4")
+    page.get_by_title("4 stars").click()
+    expect(page.get_by_label("4 stars")).to_be_checked()
     page.get_by_label("How did it end?").select_option("partially_completed")
     page.get_by_label("ROI achieved").fill("0.3")
     page.get_by_label("Yes").check()
@@ -53,7 +55,10 @@ def test_member_rates_a_collaboration_and_the_admin_sees_it(
     page.get_by_role("button", name="Save rating").click()
 
     expect(page.get_by_text("Thank you, your rating is saved.")).to_be_visible()
+    # Back on the list the rating form came from.
+    expect(page.get_by_role("heading", name="My collaborations")).to_be_visible()
     rated_row = page.get_by_role("row").filter(has_text="C-A-completed")
+    expect(rated_row.get_by_role("img", name="4 of 5 stars")).to_be_visible()
     expect(rated_row).to_contain_text(re.compile(r"★★★★(?!★)"))
     expect(rated_row.get_by_role("link", name="Edit")).to_be_visible()
 

@@ -170,6 +170,8 @@ def test_reimport_updates_rows_and_revises_only_changed_profiles(app, files):
     assert table_counts() == {
         **before,
         "profile_revisions": before["profile_revisions"] + 1,
+        # COL-006 went from active to completed: one history row.
+        "status_changes": before["status_changes"] + 1,
     }
     assert str(report.counts["influencers"]) == "0 created, 2 updated, 2 unchanged"
     assert str(report.counts["outcomes"]) == "0 created, 1 updated, 5 unchanged"

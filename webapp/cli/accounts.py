@@ -9,7 +9,6 @@ from flask.cli import with_appcontext
 
 from webapp.core.taxonomy import ROLES
 from webapp.extensions import db
-from webapp.marketplace.accounts import DEMO_ADMIN, DEMO_MEMBER
 
 
 @click.command("create-user")
@@ -49,10 +48,10 @@ def create_user_command(email, role, influencer_id, company_id, password_stdin) 
 @click.command("create-demo-users")
 @with_appcontext
 def create_demo_users_command() -> None:
-    """Create the demo admin and a demo brand member if missing; print logins."""
+    """Create the demo admin, brand and creator members if missing; print logins."""
     from webapp.marketplace import accounts
 
-    for line in accounts.ensure_demo_users(DEMO_ADMIN, DEMO_MEMBER):
+    for line in accounts.ensure_demo_users():
         click.echo(line)
 
 

@@ -6,8 +6,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp.marketplace.accounts import DEMO_ADMIN, DEMO_MEMBER
-
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
@@ -44,6 +42,6 @@ def up_command(host, port) -> None:
     from webapp.marketplace import accounts
     from webapp.runtime import devstack
 
-    logins = accounts.demo_logins(DEMO_ADMIN, DEMO_MEMBER)
+    logins = accounts.demo_logins()
     banner = ["  Demo logins:", *logins] if logins else []
     devstack.run(current_app._get_current_object(), host=host, port=port, banner=banner)

@@ -27,18 +27,40 @@ from webapp.core import taxonomy
 from webapp.core.forms import MultiCheckboxField, coerce_yes_no, options
 
 
+class StarRatingField(RadioField):
+    """A 1-5 rating chosen with radio buttons that the template draws as stars.
+
+    Out-of-range numbers get "Ratings go from 1 to 5.", a missing choice is left
+    to ``InputRequired``, so each mistake shows one message.
+    """
+
+    def __init__(self, label: str, **kwargs) -> None:
+        stars = range(taxonomy.RATING_MIN, taxonomy.RATING_MAX + 1)
+        choices = [(n, f"{n} star{'s' if n > 1 else ''}") for n in stars]
+        super().__init__(label, choices=options(choices), coerce=int, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        """Read the chosen number; an empty value means nothing was chosen."""
+        if valuelist and valuelist[0] == "":
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form) -> None:
+        """Refuse numbers outside 1-5 (a chosen star is always inside)."""
+        if self.data is None:
+            return
+        if not taxonomy.RATING_MIN <= self.data <= taxonomy.RATING_MAX:
+            raise ValidationError("Ratings go from 1 to 5.")
+
+
 class OutcomeForm(FlaskForm):
     """Rate a finished collaboration from your side."""
 
-    success_rating = IntegerField(
-        "Overall success (1-5)",
-        validators=[
-            InputRequired("Give a rating from 1 to 5."),
-            NumberRange(
-                taxonomy.RATING_MIN, taxonomy.RATING_MAX, "Ratings go from 1 to 5."
-            ),
-        ],
-        description="1 = a failure, 5 = everything you hoped for.",
+    success_rating = StarRatingField(
+        "Overall success",
+        validators=[InputRequired("Give a rating from 1 to 5.")],
+        description="1 star = a failure, 5 stars = everything you hoped for.",
     )
     completion_status = SelectField(
         "How did it end?",
@@ -190,4 +212,19 @@ class ProposeForm(FlaskForm):
             InputRequired("Give a budget."),
             NumberRange(1, 10_000_000, "The budget must be between 1 and 10,000,000."),
         ],
+    )
+
+
+class TransitionForm(FlaskForm):
+    """Move a collaboration on: the buttons of its page (one form per action)."""
+
+    note = StringField(
+        "Reason",
+        validators=[Optional(), Length(max=500)],
+        description="Required to cancel; optional when declining or withdrawing.",
+    )
+    completed_on = DateField(
+        "Completed on",
+        validators=[Optional()],
+        description="Leave empty for today.",
     )

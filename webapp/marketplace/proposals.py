@@ -12,6 +12,7 @@ from webapp import serving
 from webapp.core.taxonomy import OPEN_STATUSES
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
+from webapp.marketplace import lifecycle
 from webapp.models import Collaboration, Company, Influencer, User
 
 _ALPHABET = string.ascii_uppercase + string.digits
@@ -59,7 +60,10 @@ def new_external_id(day: date) -> str:
 def propose(
     influencer: Influencer, company: Company, budget: float, user: User
 ) -> Collaboration:
-    """Create a proposed collaboration with its match snapshot; commit and return it."""
+    """Create a proposed collaboration with its match snapshot and first history row.
+
+    Commits and returns it; the other side then accepts or declines it.
+    """
     if not may_propose(user, influencer, company):
         raise PermissionError(f"{user.email} may not propose for this pair")
     if has_open_collaboration(influencer, company):
@@ -67,6 +71,8 @@ def propose(
             f"@{influencer.handle} and {company.name} already have an open collaboration."
         )
     today = utcnow().date()
+    # A member proposes for their own side; an admin's proposal counts as the brand's.
+    own_side = lifecycle.side_in(user, influencer.id, company.id)
     collaboration = Collaboration(
         external_id=new_external_id(today),
         influencer=influencer,
@@ -75,8 +81,10 @@ def propose(
         status="proposed",
         budget=float(budget),
         proposed_by_id=user.id,
+        proposer_side=own_side or "company",
         match_snapshot=serving.snapshot_for(influencer, company, float(budget)),
     )
     db.session.add(collaboration)
+    lifecycle.record_proposal(collaboration, user)
     db.session.commit()
     return collaboration

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.core.emails import lookup_key
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 
@@ -51,8 +52,8 @@ class User(UserMixin, db.Model):
 
     @validates("email")
     def normalize_email(self, key: str, value: str) -> str:
-        """Store emails lower-cased so uniqueness is case-insensitive."""
-        return value.strip().lower()
+        """Store emails in their canonical form so uniqueness ignores case."""
+        return lookup_key(value)
 
     def set_password(self, password: str) -> None:
         """Hash and store ``password``."""
@@ -92,9 +93,7 @@ class User(UserMixin, db.Model):
     @classmethod
     def by_email(cls, email: str) -> User | None:
         """Return the user with ``email`` (any case), or None."""
-        return db.session.scalar(
-            db.select(cls).where(cls.email == email.strip().lower())
-        )
+        return db.session.scalar(db.select(cls).where(cls.email == lookup_key(email)))
 
 
 class ApiToken(db.Model):

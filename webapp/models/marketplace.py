@@ -133,6 +133,9 @@ class Collaboration(db.Model):
             name="status",
         ),
         CheckConstraint("budget >= 0", name="budget"),
+        CheckConstraint(
+            "proposer_side IN ('influencer', 'company')", name="proposer_side"
+        ),
         Index("ix_collaborations_company_proposed", "company_id", "proposed_on"),
         Index("ix_collaborations_influencer_proposed", "influencer_id", "proposed_on"),
     )
@@ -155,6 +158,11 @@ class Collaboration(db.Model):
     # Set when proposed through Matchloop's match pages.
     proposed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # The side that proposed: the other side accepts or declines. Imported and
+    # seeded collaborations were proposed by the brand (the server default).
+    proposer_side: Mapped[str] = mapped_column(
+        String(16), default="company", server_default="company"
     )
     # Match factors captured when the collaboration was proposed through Matchloop.
     match_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

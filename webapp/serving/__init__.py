@@ -22,6 +22,7 @@ from webapp.serving import pools
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
+    factors,
     log_predictions,
     result,
     score_rows,
@@ -89,7 +90,7 @@ def snapshot_for(
     """Return the match snapshot to store on a collaboration proposed through Matchloop."""
     pool = serving_state().pool.get(_min_rating())
     rows = pools.pair_rows(pool, [influencer], [company], [budget])
-    scored = score_rows(rows, company.external_id)
+    scored = score_rows(rows, company.external_id, explain=True)
     return {
         "features": as_snapshot(rows[0]),
         "model_type": MATCH_TYPE,
@@ -97,6 +98,8 @@ def snapshot_for(
         "variant": scored.variant,
         "success_probability": float(scored.probability[0]),
         "fallback": scored.fallback,
+        # The reasons shown on the collaboration's page, as they stood at proposal.
+        "factors": factors(rows[0], scored.contributions[0]),
     }
 
 

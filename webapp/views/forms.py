@@ -11,11 +11,12 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     Length,
     Optional,
     ValidationError,
 )
+
+from webapp.core.emails import EmailAddress
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +25,8 @@ class LoginForm(FlaskForm):
     email = EmailField(
         "Email",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[DataRequired(), Email(check_deliverability=False)],
+        # The same rule that create-user applies: any account can sign in.
+        validators=[DataRequired(), EmailAddress()],
     )
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in")

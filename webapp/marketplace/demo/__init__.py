@@ -13,6 +13,8 @@ The world is drawn with numpy from one seed (same seed and day, same world):
   ``DemoGroundTruth``, which only benchmarks read.
 - ``outcomes``: statuses, end dates and both sides' ratings sampled from it.
 - ``activity``: weekly NicheActivity series with trend, seasonality and noise.
+- ``history``: every collaboration's status history (a StatusChange per step)
+  and the moment and reason of each cancellation.
 
 Everything is written in one transaction with bulk inserts, so a failure leaves
 the database as it was.
@@ -35,6 +37,7 @@ from webapp.learning.labels import success_label
 from webapp.marketplace.demo import rows as build
 from webapp.marketplace.demo.activity import niche_activity_rows
 from webapp.marketplace.demo.collaborations import make_pairs
+from webapp.marketplace.demo.history import status_change_rows, status_history
 from webapp.marketplace.demo.outcomes import sample_results
 from webapp.marketplace.demo.profiles import make_companies, make_influencers
 from webapp.marketplace.demo.truth import compute_truth
@@ -52,6 +55,7 @@ from webapp.models import (
     NicheActivity,
     Outcome,
     ProfileRevision,
+    StatusChange,
 )
 
 __all__ = ["SeedReport", "marketplace_is_empty", "seed_world"]
@@ -117,6 +121,7 @@ def seed_world(
             "companies": n_companies,
             "profile revisions": n_revisions,
             "collaborations": n_collaborations,
+            "status history": 3.5 * n_collaborations,
             "ground truth": 0.5 * n_collaborations,
             "outcomes": 1.6 * n_collaborations,
             "niche activity": 500,
@@ -130,9 +135,13 @@ def seed_world(
     truth = compute_truth(rng, inf, comp, pairs)
     results = sample_results(rng, pairs, truth, now)
     activity = niche_activity_rows(rng, today)
+    # Drawn last, so the rest of a seed's world is what it was before histories.
+    history = status_history(rng, pairs, results, now)
     tracker.report("drawing the world")
     try:
-        counts = write_world(tracker, inf, comp, pairs, truth, results, activity)
+        counts = write_world(
+            tracker, inf, comp, pairs, truth, results, activity, history
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -155,7 +164,9 @@ def brand_success_rate() -> float:
     return float("nan") if rate is None else float(rate)
 
 
-def write_world(tracker, inf, comp, pairs, truth, results, activity) -> dict[str, int]:
+def write_world(
+    tracker, inf, comp, pairs, truth, results, activity, history
+) -> dict[str, int]:
     """Bulk-insert every table of the drawn world; return row counts by table."""
     influencers = build.influencer_rows(inf)
     insert_rows(Influencer, influencers, tracker, "influencers")
@@ -168,10 +179,12 @@ def write_world(tracker, inf, comp, pairs, truth, results, activity) -> dict[str
     ) + build.revision_rows("company", companies, company_ids)
     insert_rows(ProfileRevision, revisions, tracker, "profile revisions")
     collaborations = build.collaboration_rows(
-        pairs, results, influencer_ids, company_ids
+        pairs, results, history, influencer_ids, company_ids
     )
     insert_rows(Collaboration, collaborations, tracker, "collaborations")
     collaboration_ids = ids_of(Collaboration, collaborations)
+    changes = status_change_rows(history, collaboration_ids)
+    insert_rows(StatusChange, changes, tracker, "status history")
     truths = build.truth_rows(truth, collaboration_ids)
     insert_rows(DemoGroundTruth, truths, tracker, "ground truth")
     outcomes = [
@@ -186,6 +199,7 @@ def write_world(tracker, inf, comp, pairs, truth, results, activity) -> dict[str
         "companies": len(companies),
         "collaborations": len(collaborations),
         "outcomes": len(outcomes),
+        "status changes": len(changes),
         "profile revisions": len(revisions),
         "niche activity rows": len(activity),
     }

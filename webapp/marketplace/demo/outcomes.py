@@ -66,6 +66,7 @@ class Results:
 
     status: np.ndarray
     completed_on: np.ndarray  # datetime64[D], NaT unless completed
+    ended_on: np.ndarray  # datetime64[D], NaT unless completed or cancelled
     ratings: list[Ratings]
 
 
@@ -161,6 +162,8 @@ def sample_results(
     status[rows] = np.where(cancelled, "cancelled", "completed")
     completed_on = np.full(len(status), np.datetime64("NaT"), dtype="datetime64[D]")
     completed_on[rows[~cancelled]] = ended[~cancelled]
+    ended_on = np.full(len(status), np.datetime64("NaT"), dtype="datetime64[D]")
+    ended_on[rows] = ended
 
     brand, completion = brand_verdicts(rng, success, cancelled, p)
     level = np.where(success, truth.roi_success[rows], truth.roi_failure[rows])
@@ -172,6 +175,7 @@ def sample_results(
     return Results(
         status=status,
         completed_on=completed_on,
+        ended_on=ended_on,
         ratings=[
             side_ratings(
                 rng, "company", rows, brand, completion, ended, now, truth, roi

@@ -10,6 +10,7 @@ import numpy as np
 from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.core.timeutil import start_of
 from webapp.marketplace.demo.collaborations import Pairs
+from webapp.marketplace.demo.history import History
 from webapp.marketplace.demo.outcomes import Ratings, Results
 from webapp.marketplace.demo.profiles import Companies, Influencers
 from webapp.marketplace.demo.truth import Truth
@@ -89,9 +90,14 @@ def revision_rows(kind: str, rows: list[Row], ids: list[int]) -> list[Row]:
 
 
 def collaboration_rows(
-    pairs: Pairs, results: Results, influencer_ids: list[int], company_ids: list[int]
+    pairs: Pairs,
+    results: Results,
+    history: History,
+    influencer_ids: list[int],
+    company_ids: list[int],
 ) -> list[Row]:
     """Return one insert row per collaboration (numbered in proposal order)."""
+    cancelled_at = history.cancelled_at.tolist()
     influencer = np.asarray(influencer_ids)[pairs.influencer].tolist()
     company = np.asarray(company_ids)[pairs.company].tolist()
     proposed = pairs.proposed.tolist()
@@ -107,6 +113,9 @@ def collaboration_rows(
             "status": status[k],
             "budget": budget[k],
             "completed_on": completed[k],
+            "cancelled_at": cancelled_at[k],
+            "cancel_reason": history.cancel_reason[k],
+            "proposer_side": "company",
             "match_snapshot": {},
             "created_at": start_of(proposed[k]),
         }

@@ -21,6 +21,7 @@ from webapp.models import (
     NicheActivity,
     Outcome,
     ProfileRevision,
+    StatusChange,
 )
 from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
 
@@ -138,6 +139,33 @@ class Writer:
         self.report.counts[name] = result.counts()
         if name in PROFILES:
             self.revise(name, result)
+        if name == "collaborations":
+            self.record_statuses(result)
+
+    def record_statuses(self, result: Plan) -> None:
+        """Add an 'import' history row for each new status, dated at the import."""
+        ids = self.ids["collaborations"]
+        changes = [(None, new) for new in result.inserts] + [
+            (old["status"], new)
+            for old, new in result.updates
+            if old["status"] != new["status"]
+        ]
+        if changes:
+            db.session.execute(
+                insert(StatusChange),
+                [
+                    {
+                        "collaboration_id": ids[new["external_id"]],
+                        "from_status": before,
+                        "status": new["status"],
+                        "action": "import",
+                        "actor_id": None,
+                        "note": None,
+                        "created_at": self.now,
+                    }
+                    for before, new in changes
+                ],
+            )
 
     def revise(self, name: str, result: Plan) -> None:
         """Add a profile revision for each new profile and each changed one."""

@@ -4,11 +4,12 @@
 and permissions, ``errors`` the JSON error shape, ``validation`` the request
 checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
-``webapp.learning.api``, ``webapp.registry.api``); they are imported here so
-their views attach to the blueprint.
+``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``);
+they are imported here so their views attach to the blueprint.
 """
 
 from webapp.learning import api as learning_api
+from webapp.marketplace import api as marketplace_api
 from webapp.registry import api as registry_api
 from webapp.serving import api as serving_api
 from webapp.views.api import auth, errors, health, openapi
@@ -20,6 +21,7 @@ __all__ = [
     "errors",
     "health",
     "learning_api",
+    "marketplace_api",
     "openapi",
     "registry_api",
     "serving_api",

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify
 
 from webapp.core.taxonomy import COUNTRIES, NICHES
+from webapp.marketplace import lifecycle
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
 
@@ -24,7 +25,12 @@ ERRORS = {
         "their company or influencer).",
     ),
     "404": ("NotFound", "Unknown id or model type; details name what was not found."),
-    "409": ("Conflict", "The model type is already training; details give the run."),
+    "409": (
+        "Conflict",
+        "The model type is already training (details give the run), or the "
+        "collaboration's status does not allow the action (details give why "
+        "and the current status); nothing was changed.",
+    ),
     "413": ("PayloadTooLarge", "The body is larger than MAX_CONTENT_LENGTH."),
     "422": ("ValidationFailed", "The body or query does not match the schema."),
     "429": ("TooManyRequests", "Rate limit (RATELIMIT_API per token) exceeded."),
@@ -165,9 +171,97 @@ BATCH_ERRORS = ("400", "403", "413", "422")
 ADMIN_ERRORS = ("403",)
 
 
+# How each collaboration action is documented; who may take it from which
+# status comes from the rules themselves (webapp.marketplace.lifecycle).
+COLLABORATION_ACTIONS = {
+    "accept": ("TransitionRequest", "The invited side accepts a proposal."),
+    "decline": (
+        "TransitionRequest",
+        "The invited side declines a proposal: it ends as cancelled "
+        "(cancel_reason 'Declined', or the note).",
+    ),
+    "withdraw": (
+        "TransitionRequest",
+        "The proposing side withdraws its proposal: it ends as cancelled.",
+    ),
+    "start": ("TransitionRequest", "Either side starts an accepted collaboration."),
+    "complete": (
+        "CompleteRequest",
+        "Either side marks an active collaboration completed (completed_on, "
+        "default today); both sides are then asked to rate it.",
+    ),
+    "cancel": (
+        "CancelRequest",
+        "Either side (or an admin) cancels an accepted or active collaboration "
+        "with a reason; cancelled_at is now.",
+    ),
+}
+COLLABORATION_ID = path_param("external_id", {"type": "string", "maxLength": 64})
+
+
+def action_description(rule: lifecycle.Transition) -> str:
+    """Return who may take ``rule``'s action from which status, in words."""
+    who = {
+        lifecycle.PROPOSER: "the side that proposed",
+        lifecycle.INVITEE: "the invited side",
+        lifecycle.EITHER: "either side",
+    }[rule.party]
+    if rule.admins:
+        who += " or an admin"
+    refused = (
+        ""
+        if everyone_may(rule)
+        else " Anyone else who can see the collaboration gets 403."
+    )
+    return (
+        f"Allowed to {who}, from {' or '.join(rule.sources)}; it becomes "
+        f"{rule.target}.{refused} Any other status answers 409. The change and "
+        "its history row are written together."
+    )
+
+
+def everyone_may(rule: lifecycle.Transition) -> bool:
+    """True when everyone who sees a collaboration may take ``rule`` (no 403)."""
+    return rule.party == lifecycle.EITHER and rule.admins
+
+
+def collaboration_paths() -> dict[str, Any]:
+    """Return the path items of the collaboration routes."""
+    items: dict[str, Any] = {
+        "/collaborations/{external_id}": {
+            "get": operation(
+                "collaboration",
+                "Show a collaboration: parties, terms, status history, the match "
+                "stored at proposal, both ratings and what the caller may do next.",
+                ok("Collaboration", "The collaboration."),
+                ("404",),
+                parameters=[COLLABORATION_ID],
+                description="Members see only collaborations of their own company "
+                "or influencer; any other id answers 404 like an unknown one.",
+            )
+        }
+    }
+    for action, rule in lifecycle.TRANSITIONS.items():
+        body, summary = COLLABORATION_ACTIONS[action]
+        post = operation(
+            f"collaboration_{action}",
+            summary,
+            ok("Collaboration", "Done; the collaboration as it is now."),
+            ("400", "404", "409", "413", "422")
+            + (() if everyone_may(rule) else ("403",)),
+            body=body,
+            parameters=[COLLABORATION_ID],
+            description=action_description(rule),
+        )
+        post["requestBody"]["required"] = body == "CancelRequest"
+        items[f"/collaborations/{{external_id}}/{action}"] = {"post": post}
+    return items
+
+
 def paths() -> dict[str, Any]:
     """Return the path items of every API route."""
     return {
+        **collaboration_paths(),
         "/predict/match": {
             "post": operation(
                 "predictMatch",
@@ -284,8 +378,8 @@ def build_document(max_batch: int) -> dict[str, Any]:
         "info": {
             "title": "Matchloop API",
             "version": "1.0.0",
-            "description": "Success predictions, recommendations and the model "
-            "registry. Authenticate with 'Authorization: Bearer <token>' (create "
+            "description": "Success predictions, recommendations, collaborations "
+            "and their lifecycle, and the model registry. Authenticate with 'Authorization: Bearer <token>' (create "
             "one with 'flask --app wsgi create-token EMAIL'). Errors are "
             '{"error", "details"}. Members may only ask about their own company '
             "or influencer; training, runs and models are admin-only.",

@@ -334,9 +334,138 @@ RESPONSES: dict[str, Any] = {
 }
 
 
+NOTE = {
+    "type": "string",
+    "maxLength": 500,
+    "description": "Shown in the collaboration's history.",
+}
+STATUS = {"enum": ["proposed", "accepted", "active", "completed", "cancelled"]}
+SIDE = {"enum": ["company", "influencer"]}
+ACTION = {
+    "enum": ["propose", "accept", "decline", "withdraw", "start", "complete"]
+    + ["cancel", "import"]
+}
+# The collaboration lifecycle: action bodies and the collaboration itself.
+LIFECYCLE: dict[str, Any] = {
+    "TransitionRequest": closed({"note": NOTE}, required=[]),
+    "CompleteRequest": closed(
+        {
+            "completed_on": {
+                "type": "string",
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                "description": "The day it was completed (YYYY-MM-DD, between "
+                "the proposal and today); default today.",
+            },
+            "note": NOTE,
+        },
+        required=[],
+    ),
+    "CancelRequest": closed(
+        {
+            "reason": {
+                **NOTE,
+                "minLength": 1,
+                "pattern": "\\S",
+                "description": "Why it is cancelled (stored as cancel_reason).",
+            }
+        }
+    ),
+    "Rating": closed(
+        {
+            "success_rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "completion_status": {
+                "enum": ["completed", "partially_completed", "cancelled", "disputed"]
+            },
+            "roi_achieved": {"type": ["number", "null"]},
+            "would_collaborate_again": {"type": "boolean"},
+            "success_factors": {"type": "array", "items": {"type": "string"}},
+            "feedback": {"type": ["string", "null"]},
+            "rated_at": TIMESTAMP,
+        }
+    ),
+    "StatusStep": closed(
+        {
+            "from_status": {"oneOf": [STATUS, {"type": "null"}]},
+            "status": STATUS,
+            "action": {
+                **ACTION,
+                "description": "What caused it (seeded demo "
+                "data uses the actions it simulates).",
+            },
+            "by": {
+                "enum": ["company", "influencer", "admin", None],
+                "description": "The side the actor acted for; null for imported "
+                "and demo rows.",
+            },
+            "actor": {
+                "type": ["string", "null"],
+                "description": "The actor's email (admins only; null otherwise).",
+            },
+            "note": {"type": ["string", "null"]},
+            "at": TIMESTAMP,
+        }
+    ),
+    "MatchSnapshot": closed(
+        {
+            "success_probability": PROBABILITY,
+            "model_type": {"type": ["string", "null"]},
+            "model_version": {"type": ["integer", "null"]},
+            "fallback": {"type": "boolean"},
+            "factors": {
+                "type": "array",
+                "items": ref("Factor"),
+                "description": "The top reasons at proposal time.",
+            },
+        }
+    ),
+    "Collaboration": closed(
+        {
+            "id": EXTERNAL_ID,
+            "status": STATUS,
+            "influencer": ref("InfluencerCard"),
+            "company": ref("CompanyCard"),
+            "budget": {**BUDGET, "description": "Agreed budget."},
+            "proposed_on": {"type": "string", "format": "date"},
+            "proposer_side": {
+                **SIDE,
+                "description": "Who proposed; the other side accepts or declines.",
+            },
+            "completed_on": {"type": ["string", "null"], "format": "date"},
+            "cancelled_at": NULLABLE_TIMESTAMP,
+            "cancel_reason": {"type": ["string", "null"]},
+            "history": {
+                "type": "array",
+                "items": ref("StatusStep"),
+                "description": "Every status change, oldest first.",
+            },
+            "ratings": closed(
+                {
+                    "company": {"oneOf": [ref("Rating"), {"type": "null"}]},
+                    "influencer": {"oneOf": [ref("Rating"), {"type": "null"}]},
+                }
+            ),
+            "match": {
+                "oneOf": [ref("MatchSnapshot"), {"type": "null"}],
+                "description": "The prediction stored when it was proposed "
+                "through Matchloop (null for imported and demo ones).",
+            },
+            "allowed_actions": {
+                "type": "array",
+                "items": {
+                    "enum": ["accept", "decline", "withdraw", "start"]
+                    + ["complete", "cancel"]
+                },
+                "description": "What the caller may do now.",
+            },
+            "links": closed({"self": {"type": "string"}, "page": {"type": "string"}}),
+        }
+    ),
+}
+
+
 def component_schemas(max_batch: int) -> dict[str, Any]:
     """Return every component schema, with the batch limit filled in."""
-    schemas = {**REQUESTS, **RESPONSES}
+    schemas = {**REQUESTS, **RESPONSES, **LIFECYCLE}
     batch = schemas["BatchRequest"]
     pairs = {**batch["properties"]["pairs"], "maxItems": max_batch}
     schemas["BatchRequest"] = {**batch, "properties": {"pairs": pairs}}
