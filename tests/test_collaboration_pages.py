@@ -84,7 +84,7 @@ def test_the_page_shows_parties_terms_history_and_both_ratings(client, auth, wor
     client.post(f"{url}/rate", data=RATING)
     page = client.get(url).get_data(as_text=True)
     assert "@creator_inf-a × Brand CO-A" in page
-    assert 'id="budget">1,200<' in page
+    assert 'id="budget">$1,200<' in page
     steps = re.findall(
         r"<strong>(\w[\w ]*)</strong>\s*<span class=\"muted small\">\((\w+)\)", page
     )
