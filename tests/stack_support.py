@@ -74,7 +74,12 @@ class Stack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: self.get("/auth/login")[0] == 200, 120, "the login page")
+        try:
+            wait_for(lambda: self.get("/auth/login")[0] == 200, 240, "the login page")
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}; the stack printed:\n{self.output()}"
+            ) from None
         return self
 
     def output(self) -> str:

@@ -138,7 +138,7 @@ def test_a_killed_worker_and_a_killed_redis_are_restarted_and_sigterm_stops_all(
         wait_for(lambda: embedded_redis.is_running(stack.redis_socket), 30, "Redis")
         assert stack.get("/auth/login")[0] == 200
         with stack_app(stack, monkeypatch):
-            wait_for(lambda: jobs.worker_count() == 1, 60, "the worker to re-register")
+            wait_for(lambda: jobs.worker_count() == 1, 90, "the worker to re-register")
 
         # The restarted worker, on the restarted Redis, trains the next run.
         fast = start_run(stack, monkeypatch, FAST_PARAMS)

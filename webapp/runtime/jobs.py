@@ -111,6 +111,11 @@ def fail_abandoned_jobs() -> None:
         ).cleanup()
 
 
+# An idle worker heartbeats every WORKER_TTL - 15 s (RQ's default is 405 s); a short
+# interval lets it re-register soon after a Redis restart forgot it.
+WORKER_TTL = 60
+
+
 class ReregisteringWorker(Worker):
     """An RQ worker that registers again when a restarted Redis has forgotten it."""
 
@@ -128,6 +133,7 @@ def make_worker(queues: tuple[str, ...] = QUEUES, name: str | None = None) -> Wo
         connection=redis_connection(),
         serializer=JSONSerializer,
         name=name,
+        worker_ttl=WORKER_TTL,
     )
 
 

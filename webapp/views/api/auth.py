@@ -42,19 +42,31 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def known_token() -> ApiToken | None:
+    """Return the active token this request carries, looked up once per request.
+
+    The rate limiter asks first (to count the call against the token), then
+    :func:`authenticate`; an unknown or revoked token is None for both.
+    """
+    if "api_known_token" not in g:
+        plain = bearer_token()
+        valid = plain is not None and len(plain) <= MAX_TOKEN_LENGTH
+        g.api_known_token = ApiToken.find_active(plain) if valid else None
+    return g.api_known_token
+
+
 @bp.before_request
 def authenticate() -> None:
     """Identify the token's user for every API call but the public ones."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    plain = bearer_token()
-    if plain is None:
+    if bearer_token() is None:
         raise unauthorized(
             "Send 'Authorization: Bearer <token>' "
             "(create one with: flask --app wsgi create-token EMAIL).",
             invalid=False,
         )
-    token = ApiToken.find_active(plain) if len(plain) <= MAX_TOKEN_LENGTH else None
+    token = known_token()
     if token is None:
         raise unauthorized("The token is unknown or has been revoked.", invalid=True)
     now = utcnow()
