@@ -98,6 +98,17 @@ class Stack:
         except OSError:
             return 0, b""
 
+    def request(self, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        """POST ``body`` to ``path`` on a new connection."""
+        request = urllib.request.Request(
+            self.url + path, data=body, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
     def tree(self) -> list[psutil.Process]:
         """Return every process below the supervisor (children, grandchildren)."""
         return psutil.Process(self.process.pid).children(recursive=True)

@@ -94,7 +94,7 @@ def work_horse(worker) -> object:
     return wait_for(lambda: (worker.children() or [None])[0], 60, "the work horse")
 
 
-def test_a_killed_worker_and_a_killed_redis_are_restarted_and_sigterm_stops_all(
+def test_a_killed_worker_and_a_killed_redis_are_restarted_and_ctrl_c_stops_all(
     tmp_path, monkeypatch
 ):
     stack = Stack(tmp_path / "instance", **QUIET)
@@ -154,9 +154,132 @@ def test_a_killed_worker_and_a_killed_redis_are_restarted_and_sigterm_stops_all(
         assert new_worker.is_running()
     finally:
         processes = stack.tree()
+        took = stack.stop(signal.SIGINT)
+    assert stack.process.returncode == 0, stack.output()[-3000:]
+    assert took < 10, f"Ctrl-C took {took:.1f} s"
+    assert survivors(processes, timeout=1) == []
+    assert stack_processes_by_instance(stack.instance) == []
+    assert not embedded_redis.is_running(stack.redis_socket)
+
+
+def sleep_job(stack: Stack, monkeypatch, seconds: int = 120) -> None:
+    """Give the worker a job that keeps its work horse busy for ``seconds``."""
+    with stack_app(stack, monkeypatch):
+        jobs.enqueue("time.sleep", seconds, job_id="sleep", timeout=seconds + 60)
+
+
+def add_admin_with_tokens(stack: Stack, monkeypatch, count: int) -> list[str]:
+    """Create an admin and ``count`` API tokens of theirs; return the plain tokens."""
+    from conftest import PASSWORD
+
+    from webapp.models import ApiToken, User
+
+    with stack_app(stack, monkeypatch):
+        admin = User(email="admin@example.com", role="admin")
+        admin.set_password(PASSWORD)
+        db.session.add(admin)
+        tokens = [ApiToken.issue(admin, f"t{n}")[1] for n in range(count)]
+        db.session.commit()
+        return tokens
+
+
+def login_statuses(stack: Stack, attempts: int) -> list[int]:
+    """Post ``attempts`` wrong logins, each on a new connection; return the statuses."""
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(stack.url + "/auth/login", timeout=10) as response:
+        page = response.read().decode()
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = f"csrf_token={token}&email=admin%40example.com&password=wrong".encode()
+    statuses = []
+    for _ in range(attempts):
+        status, _ = stack.request(
+            "/auth/login",
+            body,
+            {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        statuses.append(status)
+    return statuses
+
+
+def api_statuses(stack: Stack, tokens: list[str], path: str = "/api/v1/health"):
+    """GET ``path`` once per token, each on a new connection; return the statuses."""
+    return [
+        stack.get(path, {"Authorization": f"Bearer {token}"})[0] for token in tokens
+    ]
+
+
+def test_limits_hold_across_web_processes_and_sigterm_stops_a_busy_stack(
+    tmp_path, monkeypatch
+):
+    import json
+    import secrets
+
+    stack = Stack(tmp_path / "instance", RATELIMIT_API="30 per minute", **QUIET)
+    prepare(stack, monkeypatch, collaborations=200)
+    first, second = add_admin_with_tokens(stack, monkeypatch, 2)
+    stack.start()
+    try:
+        # 25 login attempts on new connections, over two gunicorn workers: 10 answers.
+        statuses = login_statuses(stack, 25)
+        answered = statuses.index(429)
+        assert answered == 10, statuses
+        assert set(statuses[answered:]) == {429}
+        # 40 API calls with one token: the limit of 30 holds across both workers.
+        statuses = api_statuses(stack, [first] * 40)
+        assert statuses == [200] * 30 + [429] * 10, statuses
+        # 40 random bearer strings share their address's bucket.
+        statuses = api_statuses(stack, [secrets.token_urlsafe(32) for _ in range(40)])
+        assert statuses == [401] * 30 + [429] * 10, statuses
+        # A batch of 25 pairs costs 25 calls: 5 are left.
+        with stack_app(stack, monkeypatch):
+            from webapp.models import Company, Influencer
+
+            influencer = db.session.scalars(db.select(Influencer.external_id)).first()
+            company = db.session.scalars(db.select(Company.external_id)).first()
+        pair = {"influencer_id": influencer, "company_id": company}
+        status, _ = stack.request(
+            "/api/v1/predict/match/batch",
+            json.dumps({"pairs": [pair] * 25}).encode(),
+            {"Authorization": f"Bearer {second}", "Content-Type": "application/json"},
+        )
+        assert status == 200
+        assert api_statuses(stack, [second] * 7) == [200] * 5 + [429] * 2
+        # The counters are in the stack's Redis, not in a web process.
+        keys = list(embedded_redis.client(stack.redis_socket).scan_iter("*matchloop*"))
+        assert any(b"login" in key for key in keys) and any(
+            b"api" in key for key in keys
+        )
+
+        # SIGTERM while the worker is busy: everything stops within 10 s.
+        sleep_job(stack, monkeypatch)
+        work_horse(stack.child("worker"))
+    finally:
+        processes = stack.tree()
         took = stack.stop(signal.SIGTERM)
     assert stack.process.returncode == 0, stack.output()[-3000:]
     assert took < 10, f"SIGTERM took {took:.1f} s"
     assert survivors(processes, timeout=1) == []
+    assert stack_processes_by_instance(stack.instance) == []
+
+
+def test_no_child_outlives_a_supervisor_killed_with_sigkill(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+
+    stack = Stack(tmp_path / "instance", **QUIET)
+    with stack_app(stack, monkeypatch) as app:
+        upgrade(directory=app.extensions["migrate"].directory)
+    stack.start()
+    sleep_job(stack, monkeypatch)
+    horse = work_horse(stack.child("worker"))
+    processes = stack.tree()
+    assert (
+        horse in processes and len(processes) >= 6
+    )  # redis, worker+horse, cron, web+2
+    stack.process.send_signal(signal.SIGKILL)
+    stack.process.wait(timeout=10)
+    assert survivors(processes, timeout=10) == []
     assert stack_processes_by_instance(stack.instance) == []
     assert not embedded_redis.is_running(stack.redis_socket)
