@@ -47,9 +47,9 @@ def form_body(fields: dict[str, list[str]]) -> bytes:
     ).encode("ascii")
 
 
-def query_string(fields: dict[str, list[str]]) -> bytes:
+def query_string(fields: dict[str, list[str]]) -> str:
     """Return a query string of ``fields`` (percent-encoded, surrogates and all)."""
-    return form_body(fields)
+    return form_body(fields).decode("ascii")
 
 
 @dataclass

@@ -95,9 +95,11 @@ def register_model_types(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint."""
+    """Register every blueprint (after the URL converters their routes use)."""
+    from webapp.core import urls
     from webapp.views import blueprints
 
+    urls.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DecimalField,
     SelectMultipleField,
     widgets,
 )
@@ -16,6 +17,21 @@ from wtforms.fields.choices import SelectChoice
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     """Return select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal field that refuses NaN, sNaN and infinities with a field error.
+
+    WTForms' DecimalField accepts them; comparing a NaN with NumberRange's
+    bounds then raises InvalidOperation, which would be a 500.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the submitted value; a non-finite number is a field error."""
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Enter a number (not NaN or infinity)."))
 
 
 class MultiCheckboxField(SelectMultipleField):

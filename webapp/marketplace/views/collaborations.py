@@ -17,6 +17,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from webapp.core.forms import valid_values
+from webapp.core.pagination import paginate
 from webapp.extensions import db
 from webapp.learning import retraining
 from webapp.marketplace import ratings
@@ -52,11 +53,7 @@ def index():
                 Collaboration.company.has(Company.name.ilike(pattern)),
             )
         )
-    page = db.paginate(
-        query.options(selectinload(Collaboration.outcomes)),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(query.options(selectinload(Collaboration.outcomes)))
     return render_template(
         "collaborations/index.html", page=page, filters=filters, side=current_user.side
     )

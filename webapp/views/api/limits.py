@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, limiter
 from webapp.views.api.auth import known_token
@@ -27,10 +28,14 @@ def api_limit() -> str:
 
 
 def caller_key() -> str:
-    """Return whom a call counts against: its active token, else its address."""
+    """Return whom a call counts against: its active token, else its address.
+
+    It never raises: Flask-Limiter would take any error for a storage failure
+    and switch to per-process counters.
+    """
     try:
         token = known_token()
-    except OperationalError:
+    except SQLAlchemyError:
         # No database: count by address; authentication then answers 503.
         db.session.rollback()
         token = None
@@ -40,10 +45,13 @@ def caller_key() -> str:
 
 
 def call_cost() -> int:
-    """Return what a call costs: its number of pairs for a batch, else 1."""
+    """Return what a call costs: its number of pairs for a batch, else 1 (never raises)."""
     if request.endpoint != BATCH_ENDPOINT:
         return 1
-    body = request.get_json(silent=True)  # 413 above MAX_CONTENT_LENGTH
+    try:
+        body = request.get_json(silent=True)
+    except HTTPException:
+        return 1  # too large: the view answers 413
     pairs = body.get("pairs") if isinstance(body, dict) else None
     if not isinstance(pairs, list):
         return 1
