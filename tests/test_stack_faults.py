@@ -204,6 +204,26 @@ def login_statuses(stack: Stack, attempts: int) -> list[int]:
     return statuses
 
 
+def chunked_post(stack: Stack, path: str, token: str | None = None) -> int:
+    """POST 3 MiB with chunked transfer encoding; return the status."""
+    import http.client
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
+    try:
+        chunks = (b"[" if n == 0 else b" " * 65536 for n in range(48))
+        connection.request(
+            "POST", path, body=chunks, headers=headers, encode_chunked=True
+        )
+        return connection.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):
+        return 413  # the server answered and closed before reading it all
+    finally:
+        connection.close()
+
+
 def api_statuses(stack: Stack, tokens: list[str], path: str = "/api/v1/health"):
     """GET ``path`` once per token, each on a new connection; return the statuses."""
     return [
@@ -218,10 +238,19 @@ def test_limits_hold_across_web_processes_and_sigterm_stops_a_busy_stack(
     import secrets
 
     stack = Stack(tmp_path / "instance", RATELIMIT_API="30 per minute", **QUIET)
+    home = tmp_path / "home"
+    home.mkdir()
+    stack.env["HOME"] = str(home)
     prepare(stack, monkeypatch, collaborations=200)
-    first, second = add_admin_with_tokens(stack, monkeypatch, 2)
+    first, second, third = add_admin_with_tokens(stack, monkeypatch, 3)
     stack.start()
     try:
+        # The stack keeps its files in instance/, none in the home directory.
+        assert (stack.instance / "gunicorn.ctl").exists()
+        assert list(home.iterdir()) == []
+        # A chunked body over MAX_CONTENT_LENGTH is a 413, through real gunicorn.
+        assert chunked_post(stack, "/api/v1/predict/match", third) == 413
+        assert chunked_post(stack, "/auth/login") == 413
         # 25 login attempts on new connections, over two gunicorn workers: 10 answers.
         statuses = login_statuses(stack, 25)
         answered = statuses.index(429)

@@ -12,6 +12,15 @@ from flask.cli import with_appcontext
 
 from webapp.marketplace.accounts import DEMO_ADMIN, DEMO_MEMBER
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+def local_url() -> str:
+    """Return the URL ``flask up`` serves on here: PORT (as ``make run`` sets it) or 5000."""
+    port = os.environ.get("PORT", "").strip()
+    return f"http://{DEFAULT_HOST}:{port if port.isdigit() else DEFAULT_PORT}"
+
 
 def exit_now(code: int) -> None:
     """Exit at once once the work is stopped, skipping interpreter teardown.
@@ -56,8 +65,10 @@ def scheduler_command() -> None:
 
 
 @click.command("up")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option(
+    "--port", envvar="PORT", default=DEFAULT_PORT, show_default=True, type=int
+)
 @with_appcontext
 def up_command(host, port) -> None:
     """Start embedded Redis, a worker, the scheduler and the web server; Ctrl-C stops."""

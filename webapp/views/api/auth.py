@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {"api.openapi_json"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Our tokens are ~46 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 200
+KNOWN_TOKEN = "matchloop.api_known_token"
 
 
 def unauthorized(details: str, invalid: bool) -> ApiError:
@@ -48,11 +49,14 @@ def known_token() -> ApiToken | None:
     The rate limiter asks first (to count the call against the token), then
     :func:`authenticate`; an unknown or revoked token is None for both.
     """
-    if "api_known_token" not in g:
+    # Kept in the request's environ: ``g`` outlives a request when an app context
+    # was already pushed (tests, CLI).
+    cache = request.environ
+    if KNOWN_TOKEN not in cache:
         plain = bearer_token()
         valid = plain is not None and len(plain) <= MAX_TOKEN_LENGTH
-        g.api_known_token = ApiToken.find_active(plain) if valid else None
-    return g.api_known_token
+        cache[KNOWN_TOKEN] = ApiToken.find_active(plain) if valid else None
+    return cache[KNOWN_TOKEN]
 
 
 @bp.before_request
