@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 from stack_support import Stack, stack_processes_by_instance, survivors, wait_for
@@ -214,12 +214,11 @@ def chunked_post(stack: Stack, path: str, token: str | None = None) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
     chunks = (b"[" if n == 0 else b" " * 65536 for n in range(48))
     try:
-        try:
+        # The server may answer before reading it all: then read that answer.
+        with suppress(BrokenPipeError, ConnectionResetError):
             connection.request(
                 "POST", path, body=chunks, headers=headers, encode_chunked=True
             )
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server answered before reading it all: read that answer
         return connection.getresponse().status
     except (ConnectionError, http.client.HTTPException):
         return 0
