@@ -189,4 +189,5 @@ def stop(owner: Any) -> None:
     """Shut down a server started by :func:`start`, saving its data."""
     pid = owner.pid
     if pid:
-        shutdown(owner, pid)
+        # A client without retries: the server closing the connection is the answer.
+        shutdown(client(owner.socket_file), pid)
