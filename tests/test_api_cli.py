@@ -113,3 +113,15 @@ def test_token_commands_explain_themselves(runner, command, words):
     assert result.exit_code == 0
     for word in words:
         assert word in result.output
+
+
+@pytest.mark.parametrize("port, shown", [("8123", "8123"), (None, "5000")])
+def test_create_token_hints_at_the_port_the_stack_serves_on(
+    runner, world, monkeypatch, port, shown
+):
+    if port is None:
+        monkeypatch.delenv("PORT", raising=False)
+    else:
+        monkeypatch.setenv("PORT", port)
+    _, result = create(runner)
+    assert f"http://127.0.0.1:{shown}/api/v1/health" in result.stderr

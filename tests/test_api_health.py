@@ -23,6 +23,7 @@ def test_health_reports_everything_up(api_client, token, redis):
         "redis": {"ok": True, "error": None},
         "workers": 0,
         "active_versions": {"match_success": None},
+        "problems": [],
     }
 
 

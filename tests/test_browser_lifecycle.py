@@ -102,7 +102,9 @@ def test_a_proposal_becomes_two_ratings_through_the_ui(
     rate_from_queue(brand, external_id, click_four_stars, "Yes")
 
     creator.reload()
-    expect(creator.locator("[data-nav=to-rate]:visible")).to_contain_text(re.compile(r"\d"))
+    expect(creator.locator("[data-nav=to-rate]:visible")).to_contain_text(
+        re.compile(r"\d")
+    )
     rate_from_queue(creator, external_id, type_five_stars, "Yes")
 
     db.session.expire_all()

@@ -40,7 +40,8 @@ def test_defaults_apply_without_any_other_layer(instance):
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["PROXY_FIX"] is False
     assert app.config["MODEL_DIR"] == str(instance / "models")
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Counters live in the embedded Redis, shared by every web process.
+    assert app.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{instance}/redis.sock"
     assert app.instance_path == str(instance)
 
 
@@ -208,6 +209,13 @@ def test_rate_limit_storage_follows_redis_url(instance, monkeypatch):
     monkeypatch.setenv("MATCHLOOP_REDIS_URL", "redis://cache.example:6379/2")
     app = create_app()
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://cache.example:6379/2"
+
+
+def test_rate_limits_count_in_memory_only_when_testing(instance, monkeypatch):
+    monkeypatch.setenv("MATCHLOOP_ENV", "testing")
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "memory://"
+    monkeypatch.setenv("MATCHLOOP_RATELIMIT_STORAGE_URI", "redis://other:6379/1")
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "redis://other:6379/1"
 
 
 def test_create_app_does_not_connect_to_redis_until_used(app):

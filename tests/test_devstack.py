@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 def wait_for_login_page(
-    port: int, process: subprocess.Popen, timeout: float = 90
+    port: int, process: subprocess.Popen, timeout: float = 240
 ) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

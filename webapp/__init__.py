@@ -59,7 +59,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the shared extensions to ``app``."""
-    from webapp.core import security
+    from webapp.core import request_limits, security
     from webapp.extensions import (
         csrf,
         db,
@@ -81,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    request_limits.init_app(app)
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -95,9 +96,11 @@ def register_model_types(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint."""
+    """Register every blueprint (after the URL converters their routes use)."""
+    from webapp.core import urls
     from webapp.views import blueprints
 
+    urls.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

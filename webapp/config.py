@@ -32,11 +32,13 @@ DEFAULTS: dict[str, Any] = {
     "PER_PAGE": 25,
     # ISO 4217 code of the currency budgets and rates are in (pages show it)
     "CURRENCY": "USD",
-    # login attempts allowed per client address
+    # login attempts allowed per client address (counted across every web process)
     "RATELIMIT_LOGIN": "10 per minute",
-    # JSON API calls allowed per token (or address when unauthenticated)
+    # JSON API calls allowed per token; calls without a known token count per address;
+    # a batch prediction costs one call per pair
     "RATELIMIT_API": "1200 per minute",
-    # storage for rate-limit counters; unset means REDIS_URL when set, else memory
+    # storage for rate-limit counters; unset means the Redis of REDIS_URL, else the
+    # embedded Redis (memory:// when ENV is testing)
     "RATELIMIT_STORAGE_URI": None,
     # largest request body accepted, in bytes
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
@@ -161,8 +163,30 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         config["SQLALCHEMY_DATABASE_URI"]
     )
+    configure_rate_limits(config)
+
+
+def configure_rate_limits(config: dict[str, Any]) -> None:
+    """Count rate limits in Redis, shared by every web process; survive a Redis outage."""
     if not config.get("RATELIMIT_STORAGE_URI"):
-        config["RATELIMIT_STORAGE_URI"] = limiter_storage(config.get("REDIS_URL"))
+        if config["ENV"] == "testing":
+            config["RATELIMIT_STORAGE_URI"] = "memory://"
+        else:
+            config["RATELIMIT_STORAGE_URI"] = limiter_storage(
+                config.get("REDIS_URL") or f"unix://{config['EMBEDDED_REDIS_SOCKET']}"
+            )
+    config.setdefault("RATELIMIT_KEY_PREFIX", "matchloop")
+    # A moving window: no double burst at window edges, and a call refused for
+    # exceeding the limit (a big batch) costs nothing.
+    config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # A Redis that is down or restarting must not stall or fail requests: count in
+    # this process's memory until it answers again.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": 1, "socket_timeout": 1},
+        )
 
 
 def check_currency(config: dict[str, Any]) -> None:
@@ -178,10 +202,8 @@ def check_currency(config: dict[str, Any]) -> None:
     config["CURRENCY"] = code
 
 
-def limiter_storage(redis_url: str | None) -> str:
-    """Return the rate-limit storage URI for a Redis URL (memory without one)."""
-    if not redis_url:
-        return "memory://"
+def limiter_storage(redis_url: str) -> str:
+    """Return the rate-limit storage URI of a Redis URL."""
     if redis_url.startswith("unix://"):
         # The limits library spells Redis-over-a-socket redis+unix://.
         return "redis+unix://" + redis_url.removeprefix("unix://")

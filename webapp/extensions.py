@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,20 +21,12 @@ NAMING_CONVENTION = {
 }
 
 
-def rate_limit_key() -> str:
-    """Key API calls by bearer token (hashed by the limiter) and pages by address."""
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("bearer ") and len(auth) > 7:
-        digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
-        return "token:" + digest[:24]
-    return get_remote_address()
-
-
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=rate_limit_key)
+# Pages are limited per client address; the API keys its limit itself (views.api.limits).
+limiter = Limiter(key_func=get_remote_address)
 
 
 def sqlite_pragmas(dbapi_connection, connection_record) -> None:

@@ -27,7 +27,12 @@ def check_retraining() -> int:
 
 
 def reap_stale_runs() -> int:
-    """Fail runs whose job was lost (worker died, Redis flushed); return how many."""
+    """Fail runs whose job was lost (worker died, Redis flushed); return how many.
+
+    RQ is first told to fail the jobs whose worker stopped sending heartbeats
+    (about 90 s after a worker is killed), so their runs are failed here too.
+    """
+    jobs.fail_abandoned_jobs()
     reaped = 0
     runs = db.session.scalars(
         select(TrainingRun).where(TrainingRun.status.in_(ACTIVE_RUN_STATUSES))
@@ -41,9 +46,33 @@ def reap_stale_runs() -> int:
             reason = "the queue lost the job (worker or Redis restarted)"
         else:
             continue
-        training_runs.fail_run(run, reason)
-        log.warning("training run %s failed: %s", run.id, reason)
-        reaped += 1
+        if training_runs.fail_run(run, reason):
+            log.warning("training run %s failed: %s", run.id, reason)
+            reaped += 1
+    return reaped
+
+
+def reap_runs_of_worker(worker_name: str, how: str) -> int:
+    """Fail the runs a worker was training when it ended (``how``); return how many.
+
+    ``flask up`` calls this as soon as it sees its worker die, so the run is
+    failed at once instead of when the job's heartbeat runs out.
+    """
+    job_ids = jobs.started_jobs_of_worker(worker_name)
+    if not job_ids:
+        return 0
+    runs = db.session.scalars(
+        select(TrainingRun).where(
+            TrainingRun.job_id.in_(job_ids),
+            TrainingRun.status.in_(ACTIVE_RUN_STATUSES),
+        )
+    ).all()
+    reaped = 0
+    for run in runs:
+        reason = f"the worker training it ended ({how})"
+        if training_runs.fail_run(run, reason):
+            log.warning("training run %s failed: %s", run.id, reason)
+            reaped += 1
     return reaped
 
 

@@ -67,6 +67,7 @@ def create_token_command(email, name) -> None:
     Only a hash is stored: copy the token now, it cannot be shown again. Send it
     as 'Authorization: Bearer <token>' to /api/v1; revoke it with revoke-token.
     """
+    from webapp.cli.runtime import local_url
     from webapp.models import ApiToken, User
 
     user = User.by_email(email)
@@ -80,7 +81,7 @@ def create_token_command(email, name) -> None:
         f"Token {row.id} ({row.prefix}...) for {user.role} {user.email}. Copy it now: "
         "only its hash is stored, it cannot be shown again.\n"
         'Use it: curl -H "Authorization: Bearer $TOKEN" '
-        "http://127.0.0.1:5000/api/v1/health",
+        f"{local_url()}/api/v1/health",
         err=True,
     )
 

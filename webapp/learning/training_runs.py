@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.core.timeutil import utcnow
@@ -65,33 +65,44 @@ def start_training(
     )
     db.session.add(run)
     try:
+        db.session.flush()
+        # The job id is known before the job exists, so the worker can check it owns the run.
+        run.job_id = f"train-run-{run.id}"
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise TrainingBusy(active_run(model_type)) from None
     try:
-        job = jobs.enqueue(
+        jobs.enqueue(
             "workers.training.train_model",
             run.id,
-            job_id=f"train-run-{run.id}",
+            job_id=run.job_id,
             queue=jobs.TRAINING_QUEUE,
             timeout=current_app.config["TRAINING_JOB_TIMEOUT"],
         )
     except Exception as error:
         fail_run(run, f"could not enqueue the training job: {error}")
         raise
-    run.job_id = job.id
-    db.session.commit()
     return run
 
 
-def fail_run(run: TrainingRun, reason: str) -> None:
-    """Mark ``run`` failed with ``reason`` and commit."""
-    run.status = "failed"
-    run.error = reason
-    run.stage = "failed"
-    run.finished_at = utcnow()
+def fail_run(run: TrainingRun, reason: str) -> bool:
+    """Mark ``run`` failed with ``reason`` unless it already finished; commit.
+
+    One conditional UPDATE, so a run that succeeded meanwhile stays succeeded.
+    Returns whether this call failed it.
+    """
+    result = db.session.execute(
+        update(TrainingRun)
+        .where(
+            TrainingRun.id == run.id,
+            TrainingRun.status.in_(ACTIVE_RUN_STATUSES),
+        )
+        .values(status="failed", error=reason, stage="failed", finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    return result.rowcount == 1
 
 
 def status(run: TrainingRun) -> dict[str, Any]:

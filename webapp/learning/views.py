@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from webapp.core.forms import options, valid_values
+from webapp.core.pagination import paginate
 from webapp.core.security import admin_required
 from webapp.extensions import db
 from webapp.learning import training_runs
@@ -64,7 +65,7 @@ def index():
         query = query.where(TrainingRun.model_type == values["type"])
     if values.get("status"):
         query = query.where(TrainingRun.status == values["status"])
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("runs/index.html", page=page, filters=filters)
 
 

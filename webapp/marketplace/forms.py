@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -24,7 +23,12 @@ from wtforms.validators import (
 )
 
 from webapp.core import taxonomy
-from webapp.core.forms import MultiCheckboxField, coerce_yes_no, options
+from webapp.core.forms import (
+    FiniteDecimalField,
+    MultiCheckboxField,
+    coerce_yes_no,
+    options,
+)
 
 
 class StarRatingField(RadioField):
@@ -67,7 +71,7 @@ class OutcomeForm(FlaskForm):
         choices=options(taxonomy.choices(taxonomy.COMPLETION_STATUSES)),
         validators=[InputRequired()],
     )
-    roi_achieved = DecimalField(
+    roi_achieved = FiniteDecimalField(
         "ROI achieved",
         places=None,
         validators=[
@@ -178,7 +182,7 @@ class InfluencerSearchForm(FlaskForm):
     min_followers = IntegerField(
         "Min. followers", validators=[Optional(), NumberRange(min=0)]
     )
-    max_rate = DecimalField(
+    max_rate = FiniteDecimalField(
         "Max. rate per post",
         places=None,
         validators=[Optional(), NumberRange(min=0)],
@@ -205,7 +209,7 @@ class ProposeForm(FlaskForm):
 
     influencer_id = HiddenField(validators=[DataRequired(), Length(max=64)])
     company_id = HiddenField(validators=[DataRequired(), Length(max=64)])
-    budget = DecimalField(
+    budget = FiniteDecimalField(
         "Budget",
         places=None,
         validators=[

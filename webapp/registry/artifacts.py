@@ -74,21 +74,88 @@ def read_verified(model_dir: str | Path, relative: str, sha256: str) -> bytes:
     return data
 
 
+def check_feature_names(
+    relative: str, artifact: Any, expected: list[str] | None
+) -> None:
+    """Refuse an artifact trained on other features than serving computes (ArtifactError).
+
+    Artifacts that do not say which features they take (no ``feature_names``)
+    are not checked.
+    """
+    found = getattr(artifact, "feature_names", None)
+    if expected is None or found is None or list(found) == list(expected):
+        return
+    missing = [name for name in expected if name not in found]
+    extra = [name for name in found if name not in expected]
+    detail = (
+        f"missing {missing[:5]}, unknown {extra[:5]}"
+        if missing or extra
+        else "the same names in another order"
+    )
+    raise ArtifactError(
+        f"artifact {relative} was trained on {len(found)} features that differ from "
+        f"the {len(expected)} serving computes ({detail})"
+    )
+
+
+def deserialise(relative: str, data: bytes) -> Any:
+    """Unpickle verified artifact bytes; a file joblib cannot read is an ArtifactError."""
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as error:  # unpickling can fail in any way; all mean "unusable"
+        raise ArtifactError(
+            f"artifact {relative} cannot be loaded: {type(error).__name__}: {error}"
+        ) from error
+
+
+def verify(
+    model_dir: str | Path,
+    relative: str,
+    sha256: str,
+    feature_names: list[str] | None = None,
+) -> Any:
+    """Return the artifact after every check serving makes; raise ArtifactError otherwise.
+
+    The bytes must hash to ``sha256``, unpickle, and take ``feature_names``.
+    """
+    artifact = deserialise(relative, read_verified(model_dir, relative, sha256))
+    check_feature_names(relative, artifact, feature_names)
+    return artifact
+
+
 class ArtifactCache:
-    """Loaded artifacts kept per process, keyed by sha256 (a small LRU)."""
+    """Loaded artifacts kept per process, keyed by sha256 (a small LRU).
+
+    Each process verifies an artifact (sha256, then feature names) before its
+    first load; a refused artifact is never cached, so it is checked again on
+    the next request and serves as soon as the file is restored.
+    """
 
     def __init__(self, capacity: int = 8) -> None:
         self.capacity = capacity
         self._items: OrderedDict[str, Any] = OrderedDict()
         self._lock = Lock()
 
-    def load(self, model_dir: str | Path, relative: str, sha256: str) -> Any:
-        """Return the verified, deserialised artifact, from the cache when possible."""
+    def __contains__(self, sha256: str) -> bool:
+        with self._lock:
+            return sha256 in self._items
+
+    def load(
+        self,
+        model_dir: str | Path,
+        relative: str,
+        sha256: str,
+        feature_names: list[str] | None = None,
+    ) -> Any:
+        """Return the verified, deserialised artifact, from the cache when possible.
+
+        :param feature_names: what serving computes; a mismatch is an ArtifactError.
+        """
         with self._lock:
             if sha256 in self._items:
                 self._items.move_to_end(sha256)
                 return self._items[sha256]
-        artifact = joblib.load(io.BytesIO(read_verified(model_dir, relative, sha256)))
+        artifact = verify(model_dir, relative, sha256, feature_names)
         with self._lock:
             self._items[sha256] = artifact
             while len(self._items) > self.capacity:

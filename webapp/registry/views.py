@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from webapp.core.pagination import paginate
 from webapp.core.security import admin_required
 from webapp.extensions import db
 from webapp.learning.training_runs import active_run
@@ -24,6 +25,7 @@ from webapp.registry.contract import ModelType
 from webapp.registry.forms import PromoteForm, RegistryActionForm
 from webapp.registry.plugins import installed_types
 from webapp.serving import serving_state
+from webapp.serving.predict import recheck_refused
 
 bp = Blueprint("models", __name__, url_prefix="/models")
 
@@ -105,17 +107,16 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
             .limit(VERSIONS_SHOWN)
         )
     )
+    recheck_refused(shown)
     chosen = compared(shown, request.args.getlist("compare"))
     focus = next(
         (v for v in chosen if str(v.version) == request.args.get("focus")),
         chosen[0] if chosen else None,
     )
-    history = db.paginate(
+    history = paginate(
         select(Deployment)
         .where(Deployment.model_type == model_type)
-        .order_by(Deployment.created_at.desc(), Deployment.id.desc()),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
+        .order_by(Deployment.created_at.desc(), Deployment.id.desc())
     )
     active = versions.active_version(model_type)
     page = render_template(

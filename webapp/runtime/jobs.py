@@ -6,13 +6,16 @@ Job ids are readable: ``train-run-42``.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import redis
 from flask import Flask, current_app
 from rq import Queue, Worker
 from rq.cron import CronJob, CronScheduler
-from rq.job import Job
+from rq.exceptions import SchedulerNotFound
+from rq.job import Job, get_current_job
+from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from webapp.runtime import embedded_redis
@@ -78,13 +81,59 @@ def fetch_job(job_id: str) -> Job | None:
         return None
 
 
+def current_job_id() -> str | None:
+    """Return the id of the RQ job this code runs in, or None outside a worker."""
+    job = get_current_job()
+    return job.id if job is not None else None
+
+
+def started_jobs_of_worker(worker_name: str) -> list[str]:
+    """Return the ids of jobs RQ still records as started by ``worker_name``."""
+    connection = redis_connection()
+    found = []
+    for name in QUEUES:
+        registry = StartedJobRegistry(
+            name, connection=connection, serializer=JSONSerializer
+        )
+        for job_id in registry.get_job_ids():
+            job = fetch_job(job_id)
+            if job is not None and job.worker_name == worker_name:
+                found.append(job_id)
+    return found
+
+
+def fail_abandoned_jobs() -> None:
+    """Move jobs whose worker stopped sending heartbeats to RQ's failed registry."""
+    connection = redis_connection()
+    for name in QUEUES:
+        StartedJobRegistry(
+            name, connection=connection, serializer=JSONSerializer
+        ).cleanup()
+
+
+# An idle worker heartbeats every WORKER_TTL - 15 s (RQ's default is 405 s); a short
+# interval lets it re-register soon after a Redis restart forgot it.
+WORKER_TTL = 60
+
+
+class ReregisteringWorker(Worker):
+    """An RQ worker that registers again when a restarted Redis has forgotten it."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """Extend this worker's registration, re-creating it if Redis lost it."""
+        if pipeline is None and not self.connection.exists(self.key):
+            self.register_birth()
+        super().heartbeat(timeout, pipeline)
+
+
 def make_worker(queues: tuple[str, ...] = QUEUES, name: str | None = None) -> Worker:
     """Return an RQ worker on ``queues`` using the JSON serializer."""
-    return Worker(
+    return ReregisteringWorker(
         [get_queue(q) for q in queues],
         connection=redis_connection(),
         serializer=JSONSerializer,
         name=name,
+        worker_ttl=WORKER_TTL,
     )
 
 
@@ -104,12 +153,22 @@ class JsonCronJob(CronJob):
         )
 
 
+class TolerantCronScheduler(CronScheduler):
+    """A cron scheduler that stops cleanly after a Redis restart lost its registration."""
+
+    def register_death(self, pipeline=None) -> None:
+        """Remove this scheduler from the registry; nothing to do if it is not there."""
+        # A restarted Redis may have forgotten us before the next heartbeat re-added us.
+        with suppress(SchedulerNotFound):
+            super().register_death(pipeline)
+
+
 def make_scheduler(periodic: list[dict[str, Any]]) -> CronScheduler:
     """Return an RQ cron scheduler with ``periodic`` jobs registered.
 
     Each entry is ``{"func": callable, "interval": seconds, "queue": name}``.
     """
-    scheduler = CronScheduler(connection=redis_connection())
+    scheduler = TolerantCronScheduler(connection=redis_connection())
     for entry in periodic:
         job = JsonCronJob(
             queue_name=entry.get("queue", DEFAULT_QUEUE),

@@ -8,7 +8,7 @@ import os
 from flask import current_app
 
 from webapp.extensions import db
-from webapp.runtime import jobs
+from webapp.runtime import jobs, processes
 
 
 def run_worker(
@@ -19,9 +19,21 @@ def run_worker(
     # RQ forks a work horse per job; pooled connections must not cross the fork.
     engine = db.engine
     engine.dispose()
-    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    main_pid = os.getpid()
+    os.register_at_fork(after_in_child=lambda: _prepare_work_horse(engine, main_pid))
     worker = jobs.make_worker(queues or jobs.QUEUES, name=name)
     return worker.work(burst=burst, logging_level=current_app.config["LOG_LEVEL"])
+
+
+def _prepare_work_horse(engine, main_pid: int) -> None:
+    """Set up a freshly forked work horse: its own connections, and die with the worker.
+
+    RQ puts the horse in its own process group, so signals to the worker's group
+    miss it; without a parent-death signal a SIGKILL of the worker would leave
+    the horse running a job that is no longer its own.
+    """
+    engine.dispose(close=False)
+    processes.die_with(main_pid)
 
 
 def run_scheduler() -> None:

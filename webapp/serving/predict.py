@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.learning.features import FEATURE_NAMES
 from webapp.learning.reasons import reason
 from webapp.models import ModelVersion, PredictionLog
-from webapp.registry.artifacts import ArtifactError
+from webapp.registry.artifacts import ArtifactError, verify
 from webapp.registry.plugins import installed_types
 from webapp.serving import fallback
 from webapp.serving.routing import ServedVersion, route
@@ -56,54 +56,122 @@ class Scored:
 def _usable_version(
     subject: str,
 ) -> tuple[ServedVersion | None, Any, str | None, str | None]:
-    """Return (version, artifact, variant, fallback reason) for ``subject``."""
+    """Return (version, artifact, variant, fallback reason) for ``subject``.
+
+    This process verifies an artifact before its first load (sha256, then the
+    feature names); a version whose artifact verifies again is cleared of the
+    problem admins were shown.
+    """
     state = serving_state()
     chosen = route(state.active, MATCH_TYPE, subject)
     version = chosen.version
     if version is None:
         return None, None, None, chosen.reason
+    first_load = version.sha256 not in state.artifacts
     try:
         artifact = state.artifacts.load(
-            current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
+            current_app.config["MODEL_DIR"],
+            version.artifact_path,
+            version.sha256,
+            feature_names=list(FEATURE_NAMES),
         )
     except ArtifactError as error:
         _record_artifact_error(version, str(error))
         return None, None, None, f"{version.label} unavailable: {error}"
+    if first_load:
+        _record_artifact_error(version, None)
     return version, artifact, chosen.variant, None
 
 
-def _record_artifact_error(version: ServedVersion, message: str) -> None:
-    """Log a refused artifact and show it to admins on the version."""
-    log.error("refusing artifact of %s: %s", version.label, message)
+def _record_artifact_error(version: ServedVersion, message: str | None) -> None:
+    """Show a refused artifact to admins on the version (None: it verifies again)."""
+    if message is not None:
+        log.error("refusing artifact of %s: %s", version.label, message)
     row = db.session.get(ModelVersion, version.id)
     if row is not None and row.artifact_error != message:
         row.artifact_error = message
         db.session.commit()
 
 
+def recheck_refused(rows: list[ModelVersion]) -> None:
+    """Verify again the artifacts of versions shown as refused; clear those that pass.
+
+    The models page runs this, so its banner goes away as soon as the file is
+    restored, whether or not a prediction has loaded it since.
+    """
+    names = list(FEATURE_NAMES)
+    changed = False
+    for row in rows:
+        if not row.artifact_error:
+            continue
+        try:
+            verify(
+                current_app.config["MODEL_DIR"],
+                row.artifact_path,
+                row.sha256,
+                names if row.model_type == MATCH_TYPE else None,
+            )
+        except ArtifactError:
+            continue
+        row.artifact_error = None
+        changed = True
+    if changed:
+        db.session.commit()
+
+
+def _fallback_scored(rows: np.ndarray, explain: bool, reason: str | None) -> Scored:
+    """Return the rule-based scorer's answer for ``rows``."""
+    p = fallback.score(rows)
+    return Scored(
+        p,
+        np.full(len(p), fallback.CONFIDENCE),
+        None,
+        None,
+        None,
+        None,
+        reason,
+        contributions=fallback.explain(rows) if explain else None,
+    )
+
+
+def _model_failed(version: ServedVersion, error: Exception) -> str:
+    """Log and record a model that failed at predict time; return the fallback reason."""
+    reason = f"{version.label} failed at predict time: {type(error).__name__}: {error}"
+    log.exception("serving falls back: %s", reason)
+    serving_state().record_failure(version, reason)
+    return reason[:300]
+
+
+def _check_predictions(predictions, n: int) -> None:
+    """Raise ValueError unless ``predictions`` hold n finite probabilities."""
+    score = np.asarray(predictions.score, dtype=float)
+    if score.shape != (n,) or not np.all(np.isfinite(score)):
+        raise ValueError(
+            f"the model returned scores of shape {score.shape} for {n} rows"
+        )
+    if np.any((score < 0) | (score > 1)):
+        raise ValueError("the model returned probabilities outside 0..1")
+
+
 def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
     """Score feature rows with the version routed for ``subject``, or the fallback.
 
     With ``explain``, per-feature contributions are computed in the same pass.
+    Whatever goes wrong with a model (its artifact refused, or any error while
+    it predicts) the fallback answers, and the failure is logged and recorded.
     """
     version, artifact, variant, reason = _usable_version(subject)
-    if version is None:
-        p = fallback.score(rows)
-        return Scored(
-            p,
-            np.full(len(p), fallback.CONFIDENCE),
-            None,
-            None,
-            None,
-            None,
-            reason,
-            contributions=fallback.explain(rows) if explain else None,
-        )
+    if version is None or len(rows) == 0:
+        return _fallback_scored(rows, explain, reason)
     plugin = installed_types(current_app).get(MATCH_TYPE)
-    if explain:
-        predictions, explained = plugin.predict_and_explain(artifact, rows)
-    else:
-        predictions, explained = plugin.predict(artifact, rows), None
+    try:
+        if explain:
+            predictions, explained = plugin.predict_and_explain(artifact, rows)
+        else:
+            predictions, explained = plugin.predict(artifact, rows), None
+        _check_predictions(predictions, len(rows))
+    except Exception as error:  # any model failure: the fallback serves instead
+        return _fallback_scored(rows, explain, _model_failed(version, error))
     extra = predictions.extra
     return Scored(
         predictions.score,
@@ -119,10 +187,19 @@ def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
 
 
 def contributions(scored: Scored, rows: np.ndarray) -> np.ndarray:
-    """Return signed per-feature contributions for ``rows`` from the same scorer."""
-    if scored.fallback:
+    """Return signed per-feature contributions for ``rows`` from the same scorer.
+
+    If the model fails to explain, the failure is recorded and the rule-based
+    scorer's contributions are shown instead.
+    """
+    if scored.fallback or len(rows) == 0:
         return fallback.explain(rows)
-    return installed_types(current_app).get(MATCH_TYPE).explain(scored.artifact, rows)
+    plugin = installed_types(current_app).get(MATCH_TYPE)
+    try:
+        return np.asarray(plugin.explain(scored.artifact, rows), dtype=float)
+    except Exception as error:  # any model failure: explain with the fallback
+        _model_failed(scored.version, error)
+        return fallback.explain(rows)
 
 
 def factors(

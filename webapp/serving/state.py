@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from threading import Lock
 
 from flask import Flask, current_app
 from threadpoolctl import threadpool_limits
@@ -21,12 +23,28 @@ class ServingState:
     artifacts: ArtifactCache
     active: ActiveVersionCache
     pool: PoolCache
+    # Model failures at predict time in this process: label -> (when, reason).
+    failures: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _lock: Lock = field(default_factory=Lock)
+
+    def record_failure(self, version, reason: str) -> None:
+        """Remember that ``version`` failed at predict time (reported by health)."""
+        with self._lock:
+            self.failures[version.label] = (time.time(), reason)
+
+    def recent_failures(self, seconds: float = 3600) -> dict[str, str]:
+        """Return the predict-time failures of the last ``seconds``, by version label."""
+        cutoff = time.time() - seconds
+        with self._lock:
+            return {k: r for k, (t, r) in self.failures.items() if t >= cutoff}
 
     def clear(self) -> None:
         """Forget everything cached (after tests, or to force a reload)."""
         self.artifacts.clear()
         self.active.clear()
         self.pool.clear()
+        with self._lock:
+            self.failures.clear()
 
 
 def serving_state(app: Flask | None = None) -> ServingState:

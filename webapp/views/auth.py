@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -15,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
+from webapp.core.security import safe_next
 from webapp.extensions import db, limiter
 from webapp.models import User
 from webapp.views.forms import LoginForm, SettingsForm
@@ -25,18 +24,6 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 def login_limit() -> str:
     """Return the configured login rate limit."""
     return current_app.config["RATELIMIT_LOGIN"]
-
-
-def safe_next(target: str | None) -> str:
-    """Return ``target`` if it is a local path, else the home page."""
-    if (
-        target
-        and target.startswith("/")
-        and not urlsplit(target).netloc
-        and "\\" not in target
-    ):
-        return target
-    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from webapp.core.forms import valid_values
+from webapp.core.pagination import paginate
 from webapp.core.taxonomy import FINISHED_STATUSES
 from webapp.extensions import db
 from webapp.learning import retraining
@@ -67,11 +68,7 @@ def index():
                 Collaboration.company.has(Company.name.ilike(pattern)),
             )
         )
-    page = db.paginate(
-        query.options(selectinload(Collaboration.outcomes)),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(query.options(selectinload(Collaboration.outcomes)))
     return render_template(
         "collaborations/index.html", page=page, filters=filters, side=current_user.side
     )
@@ -80,11 +77,7 @@ def index():
 @bp.route("/to-rate")
 def to_rate_queue():
     """List the finished collaborations still waiting for my side's rating."""
-    page = db.paginate(
-        to_rate.awaiting_rating(current_user),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(to_rate.awaiting_rating(current_user))
     return render_template(
         "collaborations/to_rate.html", page=page, side=current_user.side
     )

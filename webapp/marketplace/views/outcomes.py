@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import func
 
 from webapp.core.forms import valid_values
+from webapp.core.pagination import paginate
 from webapp.core.security import admin_required
 from webapp.core.timeutil import start_of
 from webapp.extensions import db
@@ -57,11 +58,7 @@ def index():
     filters = OutcomeFilterForm(request.args)
     query = filtered(filters)
     distribution = rating_distribution(query)
-    page = db.paginate(
-        query.order_by(Outcome.rated_at.desc(), Outcome.id.desc()),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(query.order_by(Outcome.rated_at.desc(), Outcome.id.desc()))
     total = sum(distribution)
     mean = (
         sum(

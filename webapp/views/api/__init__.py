@@ -1,7 +1,7 @@
 """The JSON API under /api/v1: the blueprint, its tokens, errors, validation and docs.
 
-``blueprint`` holds the blueprint and its rate limit, ``auth`` the bearer tokens
-and permissions, ``errors`` the JSON error shape, ``validation`` the request
+``blueprint`` holds the blueprint, ``limits`` its rate limit, ``auth`` the bearer
+tokens and permissions, ``errors`` the JSON error shape, ``validation`` the request
 checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
 ``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``);
@@ -12,7 +12,7 @@ from webapp.learning import api as learning_api
 from webapp.marketplace import api as marketplace_api
 from webapp.registry import api as registry_api
 from webapp.serving import api as serving_api
-from webapp.views.api import auth, errors, health, openapi
+from webapp.views.api import auth, errors, health, limits, openapi
 from webapp.views.api.blueprint import bp
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "health",
     "learning_api",
     "marketplace_api",
+    "limits",
     "openapi",
     "registry_api",
     "serving_api",

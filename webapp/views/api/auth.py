@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {"api.openapi_json"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Our tokens are ~46 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 200
+KNOWN_TOKEN = "matchloop.api_known_token"
 
 
 def unauthorized(details: str, invalid: bool) -> ApiError:
@@ -42,19 +43,34 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def known_token() -> ApiToken | None:
+    """Return the active token this request carries, looked up once per request.
+
+    The rate limiter asks first (to count the call against the token), then
+    :func:`authenticate`; an unknown or revoked token is None for both.
+    """
+    # Kept in the request's environ: ``g`` outlives a request when an app context
+    # was already pushed (tests, CLI).
+    cache = request.environ
+    if KNOWN_TOKEN not in cache:
+        plain = bearer_token()
+        valid = plain is not None and len(plain) <= MAX_TOKEN_LENGTH
+        cache[KNOWN_TOKEN] = ApiToken.find_active(plain) if valid else None
+    return cache[KNOWN_TOKEN]
+
+
 @bp.before_request
 def authenticate() -> None:
     """Identify the token's user for every API call but the public ones."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    plain = bearer_token()
-    if plain is None:
+    if bearer_token() is None:
         raise unauthorized(
             "Send 'Authorization: Bearer <token>' "
             "(create one with: flask --app wsgi create-token EMAIL).",
             invalid=False,
         )
-    token = ApiToken.find_active(plain) if len(plain) <= MAX_TOKEN_LENGTH else None
+    token = known_token()
     if token is None:
         raise unauthorized("The token is unknown or has been revoked.", invalid=True)
     now = utcnow()

@@ -1,4 +1,10 @@
-"""Health: does the database answer, does Redis, how many workers, which versions serve."""
+"""Health: does the database answer, does Redis, how many workers, which versions serve.
+
+HTTP 503 when the database or Redis does not answer (the instance cannot work);
+``status: degraded`` with 200 when it serves but a model cannot (a refused
+artifact, a model failing at predict time): the fallback scorer answers then,
+and ``problems`` says which version and why.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from webapp.extensions import db
+from webapp.models import ModelVersion
 from webapp.registry import versions
 from webapp.registry.plugins import installed_types
 from webapp.runtime import jobs
+from webapp.serving.state import serving_state
 from webapp.views.api.blueprint import bp
 
 
@@ -37,22 +45,48 @@ def redis_health() -> tuple[dict[str, Any], int | None]:
     return {"ok": True, "error": None}, workers
 
 
+def model_problems(active: dict[str, ModelVersion | None]) -> list[dict[str, Any]]:
+    """Return why active versions cannot serve: refused artifacts, predict-time failures."""
+    problems = [
+        {"model_type": name, "version": row.version, "problem": row.artifact_error}
+        for name, row in active.items()
+        if row is not None and row.artifact_error
+    ]
+    for label, reason in serving_state().recent_failures().items():
+        name, _, number = label.rpartition(" v")
+        problems.append(
+            {
+                "model_type": name,
+                "version": int(number) if number.isdigit() else None,
+                "problem": reason,
+            }
+        )
+    return problems
+
+
 @bp.get("/health")
 def health():
-    """Report the database, Redis, workers and active versions; 503 when degraded."""
+    """Report the database, Redis, workers, active versions and model problems.
+
+    503 when the database or Redis is down; ``degraded`` with 200 when only a
+    model cannot serve (the fallback answers for it).
+    """
     database = database_health()
     redis, workers = redis_health()
-    active = {}
+    active: dict[str, ModelVersion | None] = {}
     if database["ok"]:
         for model_type in installed_types(current_app):
-            version = versions.active_version(model_type.name)
-            active[model_type.name] = version.version if version else None
-    healthy = database["ok"] and redis["ok"]
+            active[model_type.name] = versions.active_version(model_type.name)
+    problems = model_problems(active)
+    working = database["ok"] and redis["ok"]
     body = {
-        "status": "ok" if healthy else "degraded",
+        "status": "ok" if working and not problems else "degraded",
         "database": database,
         "redis": redis,
         "workers": workers,
-        "active_versions": active,
+        "active_versions": {
+            name: row.version if row else None for name, row in active.items()
+        },
+        "problems": problems,
     }
-    return jsonify(body), 200 if healthy else 503
+    return jsonify(body), 200 if working else 503

@@ -338,9 +338,17 @@ def paths() -> dict[str, Any]:
         },
         "/health": {
             "get": {
-                **operation("health", "Check the database, Redis and workers.", {}),
+                **operation(
+                    "health",
+                    "Check the database, Redis, workers and the serving models.",
+                    {},
+                ),
                 "responses": {
-                    **ok("Health", "Database and Redis answer."),
+                    **ok(
+                        "Health",
+                        "Database and Redis answer; status is degraded when a model "
+                        "cannot serve (problems names the version and why).",
+                    ),
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "429": {"$ref": "#/components/responses/TooManyRequests"},
                     "503": {

@@ -329,6 +329,19 @@ RESPONSES: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": {"type": ["integer", "null"]},
             },
+            "problems": {
+                "type": "array",
+                "description": "Why a model cannot serve (the fallback answers for "
+                "it): a refused artifact, or failures at predict time in this "
+                "process. Non-empty makes the status degraded.",
+                "items": closed(
+                    {
+                        "model_type": {"type": "string"},
+                        "version": {"type": ["integer", "null"]},
+                        "problem": {"type": "string"},
+                    }
+                ),
+            },
         }
     ),
 }

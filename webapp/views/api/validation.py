@@ -106,12 +106,33 @@ def parse_json() -> Any:
         )
     raw = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         # JSONDecodeError is a ValueError; so are over-long integer literals.
         raise ApiError(
             400, "malformed_json", f"The body is not valid JSON: {error}"
         ) from None
+    if not is_valid_unicode(body):
+        raise ApiError(
+            400,
+            "malformed_json",
+            "The body has a lone surrogate escape (like \\ud800): strings must be "
+            "valid Unicode.",
+        )
+    return body
+
+
+def is_valid_unicode(value: Any) -> bool:
+    """True when every string in ``value`` (keys too) encodes as UTF-8.
+
+    JSON lets a string escape half a surrogate pair ("\\ud800"), which Python
+    decodes into a str no database, log or response can encode.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_body(schema_name: str) -> dict[str, Any]:

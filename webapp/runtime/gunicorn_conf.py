@@ -1,0 +1,15 @@
+"""gunicorn server hooks for ``flask up`` (loaded with ``-c python:webapp.runtime.gunicorn_conf``).
+
+The master gets a parent-death signal from the supervisor, but that setting
+does not survive fork: each worker asks for its own, so no web worker outlives
+the master even when the master is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+from webapp.runtime import processes
+
+
+def post_fork(server, worker) -> None:
+    """Make a fresh gunicorn worker die with its master."""
+    processes.die_with(server.pid)
