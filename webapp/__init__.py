@@ -59,7 +59,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the shared extensions to ``app``."""
-    from webapp.core import request_limits, security
+    from webapp.core import nul_bytes, request_limits, security
     from webapp.extensions import (
         csrf,
         db,
@@ -82,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     security.init_app(app)
     request_limits.init_app(app)
+    nul_bytes.init_app(app)
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from webapp.core.nul_bytes import MESSAGE, has_nul
 from webapp.views.api.errors import ApiError
 from webapp.views.api.openapi import document
 
@@ -119,6 +120,8 @@ def parse_json() -> Any:
             "The body has a lone surrogate escape (like \\ud800): strings must be "
             "valid Unicode.",
         )
+    if has_nul(body):
+        raise ApiError(400, "malformed_json", MESSAGE)
     return body
 
 
