@@ -6,7 +6,8 @@ profiles into columns (``encode_influencers`` / ``encode_companies``), ask a
 all of it into one row of ``FEATURE_NAMES`` per pair, fully vectorised.
 
 Point in time: the row for a collaboration proposed on day t uses the profiles
-valid before t, collaborations proposed before t and outcomes rated before t.
+valid before t, collaborations proposed before t and rating revisions recorded
+before t; serving describes a pair as of today by the same rule.
 """
 
 from __future__ import annotations
