@@ -297,7 +297,12 @@ def test_snapshot_features_are_used_when_present(app, world):
     snapshot = features.as_snapshot(recomputed + 1.0)
     pivot.match_snapshot = {"features": snapshot, "model_type": "match_success"}
     db.session.commit()
-    np.testing.assert_allclose(features_of(pivot.external_id), recomputed + 1.0)
+    history = [NAMES.index(name) for name in features.HISTORY_FEATURES]
+    profile = [j for j in range(len(NAMES)) if j not in history]
+    row = features_of(pivot.external_id)
+    # Profile and terms features as stored at proposal; history always point in time.
+    np.testing.assert_allclose(row[profile], recomputed[profile] + 1.0)
+    np.testing.assert_allclose(row[history], recomputed[history])
 
 
 def test_opted_out_users_are_left_out_of_training(app, world):

@@ -172,6 +172,8 @@ def test_reimport_updates_rows_and_revises_only_changed_profiles(app, files):
         "profile_revisions": before["profile_revisions"] + 1,
         # COL-006 went from active to completed: one history row.
         "status_changes": before["status_changes"] + 1,
+        # COL-002's brand rating changed: a revision dated at the import.
+        "outcome_revisions": before["outcome_revisions"] + 1,
     }
     assert str(report.counts["influencers"]) == "0 created, 2 updated, 2 unchanged"
     assert str(report.counts["outcomes"]) == "0 created, 1 updated, 5 unchanged"
@@ -182,6 +184,9 @@ def test_reimport_updates_rows_and_revises_only_changed_profiles(app, files):
     assert one(Collaboration, external_id="COL-006").completed_on == date(2024, 10, 20)
     changed = outcome("COL-002", "company")
     assert changed.success_rating == 2 and changed.feedback is None
+    first, edited = changed.revisions
+    assert first.recorded_at == changed.rated_at and first.success_rating != 2
+    assert edited.success_rating == 2 and edited.recorded_at > changed.rated_at
     db.session.expire_all()
     latest = db.session.scalars(
         sa.select(ProfileRevision)

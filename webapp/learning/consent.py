@@ -2,14 +2,14 @@
 
 One rule for training rows and for the history features other rows are built
 from, as the settings page promises: a collaboration is excluded when the
-opted-out member is linked to either side of it or rated it.
+opted-out member is linked to either side of it or rated it (any revision).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from webapp.models import Collaboration, Outcome, User
+from webapp.models import Collaboration, Outcome, OutcomeRevision, User
 
 
 def opted_out_users():
@@ -25,13 +25,18 @@ def excluded_collaborations():
     linked_companies = select(User.company_id).where(
         User.training_opt_out.is_(True), User.company_id.is_not(None)
     )
+    # Every rating they gave counts, also one someone else has edited since.
     rated = select(Outcome.collaboration_id).where(
         Outcome.rated_by_id.in_(opted_out_users())
+    )
+    revised = select(OutcomeRevision.collaboration_id).where(
+        OutcomeRevision.rated_by_id.in_(opted_out_users())
     )
     return select(Collaboration.id).where(
         or_(
             Collaboration.influencer_id.in_(linked_influencers),
             Collaboration.company_id.in_(linked_companies),
             Collaboration.id.in_(rated),
+            Collaboration.id.in_(revised),
         )
     )

@@ -6,7 +6,8 @@ profiles into columns (``encode_influencers`` / ``encode_companies``), ask a
 all of it into one row of ``FEATURE_NAMES`` per pair, fully vectorised.
 
 Point in time: the row for a collaboration proposed on day t uses the profiles
-valid before t, collaborations proposed before t and outcomes rated before t.
+valid before t, collaborations proposed before t and rating revisions recorded
+before t; serving describes a pair as of today by the same rule.
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ FEATURE_NAMES: tuple[str, ...] = (
     "log_budget_ratio",
     "budget_shortfall",
     "log_budget",
+    "influencer_past_collaborations",
+    "influencer_rated_outcomes",
+    "influencer_success_rate",
+    "company_past_collaborations",
+    "company_success_rate",
+    "company_partner_rating",
+    "pair_past_collaborations",
+    "shared_partners",
+)
+
+# The features read from the marketplace's history (``history_columns``); training
+# always recomputes these point in time, even where a snapshot was stored.
+HISTORY_FEATURES: tuple[str, ...] = (
     "influencer_past_collaborations",
     "influencer_rated_outcomes",
     "influencer_success_rate",
@@ -250,6 +264,16 @@ def pair_matrix(
         "log_budget_ratio": budget_ratio,
         "budget_shortfall": np.minimum(budget_ratio, 0.0),
         "log_budget": np.log10(np.maximum(budget, 0.0) + 1.0),
+        **history_columns(history),
+    }
+    return np.column_stack(
+        [np.asarray(columns[name], dtype=float) for name in FEATURE_NAMES]
+    )
+
+
+def history_columns(history: HistoryStats) -> dict[str, np.ndarray]:
+    """Return the history features (``HISTORY_FEATURES``) by name."""
+    columns = {
         "influencer_past_collaborations": np.log1p(history.influencer_collaborations),
         "influencer_rated_outcomes": np.log1p(history.influencer_rated),
         "influencer_success_rate": history.influencer_success_rate,
@@ -259,9 +283,7 @@ def pair_matrix(
         "pair_past_collaborations": history.pair_collaborations,
         "shared_partners": np.log1p(history.shared_partners),
     }
-    return np.column_stack(
-        [np.asarray(columns[name], dtype=float) for name in FEATURE_NAMES]
-    )
+    return {name: columns[name] for name in HISTORY_FEATURES}
 
 
 def as_snapshot(row: np.ndarray) -> dict[str, float]:

@@ -1,10 +1,16 @@
 """What the marketplace knew before a moment: track records, counts, shared partners.
 
-``HistoryEvents`` holds the raw events (collaborations and rated outcomes) as
+``HistoryEvents`` holds the raw events (collaborations and rating revisions) as
 numpy arrays; ``HistoryIndex`` answers "what happened before day t" for many
 (influencer, company, t) queries at once with sorted keys and binary search, so
-training (one query per past collaboration) and serving (one query per
-candidate, t = today) share one implementation.
+training (one query per past collaboration, t = its proposal day) and serving
+(one query per candidate, t = today) share one implementation and one rule:
+only events strictly before the start of day t count.
+
+A rating can be edited: each revision is an event at its own time. The first
+revision of an outcome adds it to the counts; a later one only replaces its
+value from its own time on (stored as the change of value), so an edit never
+rewrites what an earlier moment saw.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
 class HistoryEvents:
     """Events as arrays. Collaboration times are days; outcome times are seconds.
 
-    ``brand_*``: company-side outcomes (did the brand call it a success?).
-    ``partner_*``: influencer-side outcomes (how influencers rated the brand).
+    ``brand_*``: company-side rating revisions (did the brand call it a success?).
+    ``partner_*``: influencer-side rating revisions (how influencers rated the brand).
+    ``*_outcome`` names the outcome each revision belongs to; None means every
+    event is an outcome of its own (one revision each).
     """
 
     collab_influencer: np.ndarray
@@ -40,6 +48,8 @@ class HistoryEvents:
     partner_company: np.ndarray
     partner_second: np.ndarray
     partner_rating: np.ndarray
+    brand_outcome: np.ndarray | None = None
+    partner_outcome: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> HistoryEvents:
@@ -63,24 +73,55 @@ class HistoryStats:
     pair_collaborations: np.ndarray
     shared_partners: np.ndarray
 
+    def take(self, index: np.ndarray) -> HistoryStats:
+        """Return the figures of the queries at ``index``."""
+        return HistoryStats(**{k: v[index] for k, v in vars(self).items()})
+
 
 @dataclass
 class _Sorted:
-    """Events of one kind sorted by (entity, time), with running sums of values."""
+    """Events of one kind sorted by (entity, time), with running sums of values.
+
+    ``counts`` (running sums of per-event counts) is None when every event counts
+    once; revisions that only change a value count zero.
+    """
 
     keys: np.ndarray
     sums: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    counts: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, entity: np.ndarray, time: np.ndarray, values: np.ndarray | None = None
+        cls,
+        entity: np.ndarray,
+        time: np.ndarray,
+        values: np.ndarray | None = None,
+        counts: np.ndarray | None = None,
     ):
         keys = entity.astype(np.int64) * KEY_SHIFT + time.astype(np.int64)
         order = np.argsort(keys, kind="stable")
         sums = np.zeros(len(keys) + 1)
         if values is not None:
             sums[1:] = np.cumsum(np.asarray(values, dtype=float)[order])
-        return cls(keys=keys[order], sums=sums)
+        running = None
+        if counts is not None:
+            running = np.zeros(len(keys) + 1)
+            running[1:] = np.cumsum(np.asarray(counts, dtype=float)[order])
+        return cls(keys=keys[order], sums=sums, counts=running)
+
+    @classmethod
+    def build_revisions(
+        cls,
+        entity: np.ndarray,
+        time: np.ndarray,
+        values: np.ndarray,
+        outcome: np.ndarray | None,
+    ):
+        """Index rating revisions: each outcome counts once, its value as last revised."""
+        if outcome is None:
+            return cls.build(entity, time, values)
+        first, change = revision_changes(outcome, time, values)
+        return cls.build(entity, time, change, counts=first)
 
     def before(
         self, entity: np.ndarray, time: np.ndarray
@@ -89,7 +130,33 @@ class _Sorted:
         base = entity.astype(np.int64) * KEY_SHIFT
         lo = np.searchsorted(self.keys, base, side="left")
         hi = np.searchsorted(self.keys, base + time.astype(np.int64), side="left")
-        return (hi - lo).astype(float), self.sums[hi] - self.sums[lo]
+        if self.counts is None:
+            count = (hi - lo).astype(float)
+        else:
+            count = self.counts[hi] - self.counts[lo]
+        return count, self.sums[hi] - self.sums[lo]
+
+
+def revision_changes(
+    outcome: np.ndarray, time: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per revision, (1 if it is its outcome's first else 0, change of value).
+
+    Revisions of one outcome are taken in time order (ties in the order given);
+    the first one's change is its whole value. Summing both over the revisions
+    known before t gives the outcomes known at t and their values as known at t.
+    """
+    values = np.asarray(values, dtype=float)
+    order = np.lexsort((time, outcome))
+    sorted_outcome, sorted_values = outcome[order], values[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_outcome[1:] != sorted_outcome[:-1]
+    change = sorted_values.copy()
+    change[1:] = np.where(first[1:], change[1:], change[1:] - sorted_values[:-1])
+    first_out = np.empty_like(first)
+    change_out = np.empty_like(change)
+    first_out[order], change_out[order] = first, change
+    return first_out.astype(float), change_out
 
 
 def _pair_codes(influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
@@ -109,14 +176,14 @@ class HistoryIndex:
         self._pair_collabs = _Sorted.build(
             self._pair_id(ev.collab_influencer, ev.collab_company), ev.collab_day
         )
-        self._inf_outcomes = _Sorted.build(
-            ev.brand_influencer, ev.brand_second, ev.brand_success
+        self._inf_outcomes = _Sorted.build_revisions(
+            ev.brand_influencer, ev.brand_second, ev.brand_success, ev.brand_outcome
         )
-        self._co_outcomes = _Sorted.build(
-            ev.brand_company, ev.brand_second, ev.brand_success
+        self._co_outcomes = _Sorted.build_revisions(
+            ev.brand_company, ev.brand_second, ev.brand_success, ev.brand_outcome
         )
-        self._co_ratings = _Sorted.build(
-            ev.partner_company, ev.partner_second, ev.partner_rating
+        self._co_ratings = _Sorted.build_revisions(
+            ev.partner_company, ev.partner_second, ev.partner_rating, ev.partner_outcome
         )
         self._final_sets: tuple[dict, dict] | None = None
 
@@ -134,7 +201,12 @@ class HistoryIndex:
     def stats(
         self, influencer: np.ndarray, company: np.ndarray, day: np.ndarray
     ) -> HistoryStats:
-        """Return what was known strictly before ``day`` for each (influencer, company)."""
+        """Return what was known strictly before ``day`` for each (influencer, company).
+
+        ``day`` is the moment the features describe (``features.day_number``):
+        a proposal day in training, today in serving. Events of that day itself
+        never count, so a row computed on its day equals the row recomputed later.
+        """
         day = np.asarray(day, dtype=np.int64)
         second = day * SECONDS_PER_DAY
         inf_n, _ = self._inf_collabs.before(influencer, day)

@@ -22,7 +22,7 @@ from webapp.models import (
     Collaboration,
     Company,
     Influencer,
-    Outcome,
+    OutcomeRevision,
     ProfileRevision,
 )
 from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
@@ -46,10 +46,12 @@ def days(values: Iterable[Any]) -> np.ndarray:
 
 
 def load_events(min_rating: int) -> HistoryEvents:
-    """Load every collaboration and rated outcome as history events.
+    """Load every collaboration and every rating revision as history events.
 
-    Collaborations that belong to members who opted out of training, and their
-    ratings, are never read (``consent.excluded_collaborations``).
+    Each revision is an event at its own ``recorded_at``, so a moment before an
+    edit sees the rating as it stood then. Collaborations that belong to members
+    who opted out of training, and every rating of them, are never read
+    (``consent.excluded_collaborations``).
     """
     allowed = Collaboration.id.not_in(excluded_collaborations())
     collabs = db.session.execute(
@@ -59,32 +61,72 @@ def load_events(min_rating: int) -> HistoryEvents:
             Collaboration.proposed_on,
         ).where(allowed)
     ).all()
-    brand = db.session.execute(
-        select(
-            Collaboration.influencer_id,
-            Collaboration.company_id,
-            Outcome.rated_at,
-            success_label(min_rating),
-        )
-        .join(Outcome.collaboration)
-        .where(Outcome.rater_side == "company", allowed)
-    ).all()
-    partner = db.session.execute(
-        select(Collaboration.company_id, Outcome.rated_at, Outcome.success_rating)
-        .join(Outcome.collaboration)
-        .where(Outcome.rater_side == "influencer", allowed)
-    ).all()
+    brand = _revisions("company", allowed, success_label(min_rating, OutcomeRevision))
+    partner = _revisions("influencer", allowed, OutcomeRevision.success_rating)
     return HistoryEvents(
         collab_influencer=np.array([r[0] for r in collabs], dtype=np.int64),
         collab_company=np.array([r[1] for r in collabs], dtype=np.int64),
         collab_day=days(r[2] for r in collabs),
         brand_influencer=np.array([r[0] for r in brand], dtype=np.int64),
         brand_company=np.array([r[1] for r in brand], dtype=np.int64),
-        brand_second=seconds(r[2] for r in brand),
-        brand_success=np.array([bool(r[3]) for r in brand], dtype=bool),
-        partner_company=np.array([r[0] for r in partner], dtype=np.int64),
-        partner_second=seconds(r[1] for r in partner),
-        partner_rating=np.array([r[2] for r in partner], dtype=np.int64),
+        brand_second=seconds(r[3] for r in brand),
+        brand_success=np.array([bool(r[4]) for r in brand], dtype=bool),
+        partner_company=np.array([r[1] for r in partner], dtype=np.int64),
+        partner_second=seconds(r[3] for r in partner),
+        partner_rating=np.array([r[4] for r in partner], dtype=np.int64),
+        brand_outcome=np.array([r[2] for r in brand], dtype=np.int64),
+        partner_outcome=np.array([r[2] for r in partner], dtype=np.int64),
+    )
+
+
+def _revisions(side: str, allowed, value) -> list:
+    """Return (influencer, company, outcome, recorded_at, value) per revision of ``side``.
+
+    Ordered by outcome and time (ties by id), the order revisions were made in.
+    """
+    return db.session.execute(
+        select(
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            OutcomeRevision.outcome_id,
+            OutcomeRevision.recorded_at,
+            value,
+        )
+        .join(Collaboration, OutcomeRevision.collaboration_id == Collaboration.id)
+        .where(OutcomeRevision.rater_side == side, allowed)
+        .order_by(
+            OutcomeRevision.outcome_id, OutcomeRevision.recorded_at, OutcomeRevision.id
+        )
+    ).all()
+
+
+def brand_label_revisions(min_rating: int, collaboration_ids) -> tuple[np.ndarray, ...]:
+    """Return (collaboration ids, recorded_at, success) of the brand's rating revisions.
+
+    Ordered by collaboration, then as the revisions were made; only the
+    collaborations in the select ``collaboration_ids``.
+    """
+    rows = db.session.execute(
+        select(
+            OutcomeRevision.collaboration_id,
+            OutcomeRevision.recorded_at,
+            success_label(min_rating, OutcomeRevision),
+        )
+        .join(Collaboration, OutcomeRevision.collaboration_id == Collaboration.id)
+        .where(
+            OutcomeRevision.rater_side == "company",
+            OutcomeRevision.collaboration_id.in_(collaboration_ids),
+        )
+        .order_by(
+            OutcomeRevision.collaboration_id,
+            OutcomeRevision.recorded_at,
+            OutcomeRevision.id,
+        )
+    ).all()
+    return (
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype="datetime64[s]"),
+        np.array([bool(r[2]) for r in rows], dtype=bool),
     )
 
 

@@ -1,9 +1,11 @@
 """Turn the marketplace's history into ``TrainingData`` for a model type's target.
 
-Rows are collaborations in time order. Features come from the snapshot stored
-when the collaboration was proposed through Matchloop, or are recomputed point
-in time (see ``webapp.learning.features``). Collaborations of users who opted out of
-training, and outcomes they rated, are left out.
+Rows are collaborations in time order. Profile and terms features come from the
+snapshot stored when the collaboration was proposed through Matchloop, or are
+recomputed point in time (see ``webapp.learning.features``); history features
+are always recomputed point in time. Labels and their times follow
+``webapp.learning.labels``. Collaborations of users who opted out of training,
+and outcomes they rated, are left out of the rows and of every row's history.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
+from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.learning import features, loaders
+from webapp.learning import features, labels, loaders
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.history import HistoryIndex
-from webapp.learning.labels import success_label
-from webapp.models import Collaboration, Outcome
+from webapp.models import Collaboration
 from webapp.registry.contract import TrainingData, TrainingFailed
 
 Builder = Callable[[Mapping[str, Any]], TrainingData]
@@ -30,48 +31,50 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
     """Label finished collaborations: 1 when the brand rated >= SUCCESS_MIN_RATING and it completed.
 
     Rows: finished collaborations with a brand-side rating, plus cancellations
-    (failures whether or not anyone rated them).
+    (failures whether or not anyone rated them). The label and its time follow
+    ``webapp.learning.labels``: the latest rating revision gives the label, known
+    from the revision that first gave it; a cancellation from ``cancelled_at``.
     """
     min_rating = int(config["SUCCESS_MIN_RATING"])
-    brand = aliased(Outcome)
+    finished = select(Collaboration.id).where(
+        Collaboration.status.in_(("completed", "cancelled")),
+        Collaboration.id.not_in(excluded_collaborations()),
+    )
     rows = db.session.execute(
         select(
             Collaboration.id,
             Collaboration.influencer_id,
             Collaboration.company_id,
             Collaboration.proposed_on,
-            Collaboration.completed_on,
             Collaboration.budget,
             Collaboration.status,
+            Collaboration.cancelled_at,
             Collaboration.match_snapshot,
-            brand.success_rating,
-            brand.completion_status,
-            brand.rated_at,
-            success_label(min_rating, brand).label("success"),
         )
-        .outerjoin(
-            brand,
-            and_(
-                brand.collaboration_id == Collaboration.id,
-                brand.rater_side == "company",
-            ),
-        )
-        .where(
-            Collaboration.status.in_(("completed", "cancelled")),
-            or_(brand.id.is_not(None), Collaboration.status == "cancelled"),
-            Collaboration.id.not_in(excluded_collaborations()),
-        )
+        .where(Collaboration.id.in_(finished))
         .order_by(Collaboration.proposed_on, Collaboration.id)
     ).all()
-    if not rows:
+    rated_ids, rated_label, rated_since = labels.latest_labels(
+        *loaders.brand_label_revisions(min_rating, finished)
+    )
+    rated, at = _find(rated_ids, np.array([r.id for r in rows], dtype=np.int64))
+    cancelled = np.array([r.status == "cancelled" for r in rows], dtype=bool)
+    keep = rated | cancelled
+    if not keep.any():
         raise TrainingFailed(
             "There are no rated, finished collaborations to learn from yet."
         )
-    y = np.array([r.success for r in rows], dtype=np.int64)
-    # When the label became known: the brand's rating, or the end of a cancellation.
-    label_times = np.array(
-        [r.rated_at or (r.completed_on or r.proposed_on) for r in rows],
-        dtype="datetime64[s]",
+    rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
+    rated, at, cancelled = rated[keep], at[keep], cancelled[keep]
+    y = np.zeros(len(rows), dtype=np.int64)
+    y[rated] = rated_label[at[rated]]
+    since = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[s]")
+    since[rated] = rated_since[at[rated]]
+    label_times = labels.label_times(
+        cancelled,
+        [r.cancelled_at for r in rows],
+        since,
+        np.datetime64(utcnow(), "s"),
     )
     X = pair_features_at_proposal(rows, min_rating)
     return TrainingData(
@@ -98,11 +101,21 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
     )
 
 
+def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (found, position) of each of ``ids`` in the ascending ``sorted_ids``."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+    position = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return sorted_ids[position] == ids, position
+
+
 def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
     """Return feature rows as of each collaboration's proposal day.
 
-    Stored snapshots win; the rest are recomputed from point-in-time profiles and
-    history. Collaborations without a stored snapshot are computed in one batch.
+    Stored snapshots give the profile and terms features as they stood at
+    proposal; the rest are recomputed from point-in-time profiles. History
+    features are always recomputed point in time for every row, so data of
+    members who opted out since and rating edits made since never reach them.
     """
     X = np.zeros((len(rows), len(features.FEATURE_NAMES)))
     missing = []
@@ -112,20 +125,24 @@ def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
             missing.append(i)
         else:
             X[i] = stored
+    inf_ids = np.array([r.influencer_id for r in rows], dtype=np.int64)
+    co_ids = np.array([r.company_id for r in rows], dtype=np.int64)
+    day = loaders.days(r.proposed_on for r in rows)
+    history = HistoryIndex(loaders.load_events(min_rating)).stats(inf_ids, co_ids, day)
     if missing:
-        sub = [rows[i] for i in missing]
-        inf_ids = np.array([r.influencer_id for r in sub], dtype=np.int64)
-        co_ids = np.array([r.company_id for r in sub], dtype=np.int64)
-        day = loaders.days(r.proposed_on for r in sub)
+        sub = np.array(missing, dtype=np.int64)
         inf = features.encode_influencers(
-            loaders.profiles_as_of("influencer", inf_ids, day)
+            loaders.profiles_as_of("influencer", inf_ids[sub], day[sub])
         )
-        co = features.encode_companies(loaders.profiles_as_of("company", co_ids, day))
-        history = HistoryIndex(loaders.load_events(min_rating)).stats(
-            inf_ids, co_ids, day
+        co = features.encode_companies(
+            loaders.profiles_as_of("company", co_ids[sub], day[sub])
         )
-        budget = np.array([r.budget for r in sub], dtype=float)
-        X[missing] = features.pair_matrix(inf, co, history, day.astype(float), budget)
+        budget = np.array([rows[i].budget for i in missing], dtype=float)
+        X[sub] = features.pair_matrix(
+            inf, co, history.take(sub), day[sub].astype(float), budget
+        )
+    for name, values in features.history_columns(history).items():
+        X[:, features.FEATURE_NAMES.index(name)] = values
     return X
 
 

@@ -46,6 +46,14 @@ COMPANY_PROFILE_FIELDS = (
     "target_countries",
     "budget_per_campaign",
 )
+# The rating fields that are versioned in OutcomeRevision (what features and labels read).
+OUTCOME_REVISION_FIELDS = (
+    "rated_by_id",
+    "success_rating",
+    "completion_status",
+    "roi_achieved",
+    "would_collaborate_again",
+)
 
 
 class Influencer(db.Model):
@@ -269,8 +277,9 @@ class Outcome(db.Model):
 class OutcomeRevision(db.Model):
     """A rating as it stood from ``recorded_at`` on: features and labels at t read these.
 
-    The Outcome row holds the latest values; each save (form, API, import) adds a
-    revision, so an edit never rewrites what was known before it.
+    The Outcome row holds the latest values; each save (form, API, import, demo)
+    adds a revision, so an edit never rewrites what was known before it. ORM saves
+    go through a mapper hook; bulk writers (import, demo) use ``revision_row``.
     """
 
     __tablename__ = "outcome_revisions"
@@ -308,6 +317,49 @@ class OutcomeRevision(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     outcome = relationship("Outcome", back_populates="revisions")
+
+
+def revision_row(outcome: dict[str, Any], recorded_at: datetime) -> dict[str, Any]:
+    """Return the outcome_revisions row of an outcome's values (a dict with ``id``)."""
+    return {
+        "outcome_id": outcome["id"],
+        "collaboration_id": outcome["collaboration_id"],
+        "rater_side": outcome["rater_side"],
+        **{name: outcome[name] for name in OUTCOME_REVISION_FIELDS},
+        "recorded_at": recorded_at,
+    }
+
+
+def _insert_outcome_revision(connection, target: Outcome, recorded_at: datetime):
+    """Store ``target``'s current rating values as a revision dated ``recorded_at``."""
+    connection.execute(
+        insert(OutcomeRevision).values(
+            revision_row(
+                {
+                    "id": target.id,
+                    "collaboration_id": target.collaboration_id,
+                    "rater_side": target.rater_side,
+                    **{name: getattr(target, name) for name in OUTCOME_REVISION_FIELDS},
+                },
+                recorded_at,
+            )
+        )
+    )
+
+
+def _revise_new_outcome(mapper, connection, target: Outcome) -> None:
+    """A new rating's first revision is dated when it was rated."""
+    _insert_outcome_revision(connection, target, target.rated_at or utcnow())
+
+
+def _revise_edited_outcome(mapper, connection, target: Outcome) -> None:
+    """An edit of the versioned fields is a revision dated now; other edits are not."""
+    state = inspect(target)
+    if any(
+        state.attrs[name].history.has_changes()
+        for name in (*OUTCOME_REVISION_FIELDS, "rated_by")
+    ):
+        _insert_outcome_revision(connection, target, utcnow())
 
 
 class NicheActivity(db.Model):
@@ -350,6 +402,9 @@ def _record_revision(kind: str, fields: tuple[str, ...]):
 
     return hook
 
+
+event.listen(Outcome, "after_insert", _revise_new_outcome)
+event.listen(Outcome, "after_update", _revise_edited_outcome)
 
 for _model, _kind, _fields in (
     (Influencer, "influencer", INFLUENCER_PROFILE_FIELDS),

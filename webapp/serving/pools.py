@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
 from threading import Lock
 
 import numpy as np
 
+from webapp.core.timeutil import utcnow
 from webapp.learning import features, loaders
 from webapp.learning.history import HistoryIndex
 from webapp.models import Company, Influencer
 
 
 def _today_day() -> int:
-    return features.day_number(date.today())
+    """Return today's feature day: serving describes a pair as of today.
+
+    History is asked for before this day, as training asks for a row before its
+    proposal day (``HistoryIndex.stats``): today's events count from tomorrow on,
+    so a snapshot taken today equals the row training recomputes for it later.
+    The day is UTC, like a proposal's ``proposed_on``.
+    """
+    return features.day_number(utcnow().date())
 
 
 def pair_rows(
@@ -35,8 +42,7 @@ def pair_rows(
     inf_ids = np.array([i.id for i in influencers], dtype=np.int64)
     co_ids = np.array([c.id for c in companies], dtype=np.int64)
     today = _today_day()
-    # Everything recorded up to now counts: ask for history before tomorrow.
-    history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today + 1))
+    history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today))
     assumed = features.default_budget(inf.rate, co.budget)
     budget = np.array(
         [b if b is not None else assumed[i] for i, b in enumerate(budgets)], dtype=float
@@ -88,7 +94,7 @@ class CandidatePool:
         co = self.companies.take(np.full(n, position))
         today = _today_day()
         history = self.history.stats(
-            self.influencer_ids, np.full(n, company_id), np.full(n, today + 1)
+            self.influencer_ids, np.full(n, company_id), np.full(n, today)
         )
         if budget is None:
             spend = features.default_budget(self.influencers.rate, co.budget)
@@ -105,7 +111,7 @@ class CandidatePool:
         inf = self.influencers.take(np.full(n, position))
         today = _today_day()
         history = self.history.stats(
-            np.full(n, influencer_id), self.company_ids, np.full(n, today + 1)
+            np.full(n, influencer_id), self.company_ids, np.full(n, today)
         )
         return features.pair_matrix(
             inf,

@@ -54,6 +54,7 @@ from webapp.models import (
     Influencer,
     NicheActivity,
     Outcome,
+    OutcomeRevision,
     ProfileRevision,
     StatusChange,
 )
@@ -124,6 +125,7 @@ def seed_world(
             "status history": 3.5 * n_collaborations,
             "ground truth": 0.5 * n_collaborations,
             "outcomes": 1.6 * n_collaborations,
+            "rating revisions": 1.2 * n_collaborations,
             "niche activity": 500,
         },
     )
@@ -151,6 +153,14 @@ def seed_world(
         success_rate=brand_success_rate(),
         elapsed=time.perf_counter() - started,
     )
+
+
+def outcome_ids() -> dict[tuple[int, str], int]:
+    """Return the ids of the outcomes written, by (collaboration id, side)."""
+    rows = db.session.execute(
+        select(Outcome.collaboration_id, Outcome.rater_side, Outcome.id)
+    ).all()
+    return {(cid, side): oid for cid, side, oid in rows}
 
 
 def brand_success_rate() -> float:
@@ -193,6 +203,8 @@ def write_world(
         for row in build.outcome_rows(ratings, collaboration_ids)
     ]
     insert_rows(Outcome, outcomes, tracker, "outcomes")
+    rating_revisions = build.outcome_revision_rows(outcomes, outcome_ids())
+    insert_rows(OutcomeRevision, rating_revisions, tracker, "rating revisions")
     insert_rows(NicheActivity, activity, tracker, "niche activity")
     return {
         "influencers": len(influencers),
@@ -201,5 +213,6 @@ def write_world(
         "outcomes": len(outcomes),
         "status changes": len(changes),
         "profile revisions": len(revisions),
+        "rating revisions": len(rating_revisions),
         "niche activity rows": len(activity),
     }

@@ -14,7 +14,11 @@ from webapp.marketplace.demo.history import History
 from webapp.marketplace.demo.outcomes import Ratings, Results
 from webapp.marketplace.demo.profiles import Companies, Influencers
 from webapp.marketplace.demo.truth import Truth
-from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
+from webapp.models.marketplace import (
+    COMPANY_PROFILE_FIELDS,
+    INFLUENCER_PROFILE_FIELDS,
+    revision_row,
+)
 
 Row = dict[str, Any]
 
@@ -162,4 +166,21 @@ def outcome_rows(ratings: Ratings, collaboration_ids: list[int]) -> list[Row]:
                 strict=True,
             )
         )
+    ]
+
+
+def outcome_revision_rows(
+    outcomes: list[Row], ids: dict[tuple[int, str], int]
+) -> list[Row]:
+    """Return each rating's first revision, dated when it was rated."""
+    return [
+        revision_row(
+            {
+                "rated_by_id": None,
+                **row,
+                "id": ids[(row["collaboration_id"], row["rater_side"])],
+            },
+            row["rated_at"],
+        )
+        for row in outcomes
     ]

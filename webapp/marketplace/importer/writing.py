@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
-from webapp.marketplace.importer.existing import Existing, Row, matching
+from webapp.marketplace.importer.existing import Existing, Row, chunks, matching
 from webapp.marketplace.importer.reading import ParsedFile
 from webapp.marketplace.importer.report import ImportReport, KindCounts
 from webapp.models import (
@@ -20,10 +20,16 @@ from webapp.models import (
     Influencer,
     NicheActivity,
     Outcome,
+    OutcomeRevision,
     ProfileRevision,
     StatusChange,
 )
-from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
+from webapp.models.marketplace import (
+    COMPANY_PROFILE_FIELDS,
+    INFLUENCER_PROFILE_FIELDS,
+    OUTCOME_REVISION_FIELDS,
+    revision_row,
+)
 
 
 @dataclass
@@ -141,15 +147,66 @@ class Writer:
             self.revise(name, result)
         if name == "collaborations":
             self.record_statuses(result)
+        if name == "outcomes":
+            self.revise_outcomes(result)
+
+    def revise_outcomes(self, result: Plan) -> None:
+        """Add a rating revision per new rating (dated when rated) and per changed one.
+
+        A changed rating is dated at the import: that is when Matchloop learned it,
+        so moments before the import keep seeing the earlier values.
+        """
+        changed = [
+            {**old, **new}
+            for old, new in result.updates
+            if any(old[name] != new[name] for name in OUTCOME_REVISION_FIELDS)
+        ]
+        revisions = [revision_row(row, self.now) for row in changed]
+        if result.inserts:
+            wanted = {row["collaboration_id"] for row in result.inserts}
+            query = select(Outcome.id, Outcome.collaboration_id, Outcome.rater_side)
+            ids = {
+                (row["collaboration_id"], row["rater_side"]): row["id"]
+                for row in matching(
+                    query, Outcome.collaboration_id, wanted, Outcome.__table__
+                )
+            }
+            revisions += [
+                revision_row(
+                    {**row, "id": ids[(row["collaboration_id"], row["rater_side"])]},
+                    row["rated_at"],
+                )
+                for row in result.inserts
+            ]
+        if revisions:
+            db.session.execute(insert(OutcomeRevision), revisions)
 
     def record_statuses(self, result: Plan) -> None:
-        """Add an 'import' history row for each new status, dated at the import."""
+        """Add an 'import' history row for each new status, dated at the import.
+
+        A collaboration imported as cancelled is cancelled as of the import (the
+        file says nothing of when): its label is known from then on.
+        """
         ids = self.ids["collaborations"]
         changes = [(None, new) for new in result.inserts] + [
             (old["status"], new)
             for old, new in result.updates
             if old["status"] != new["status"]
         ]
+        cancelled = [
+            ids[new["external_id"]]
+            for _, new in changes
+            if new["status"] == "cancelled"
+        ]
+        for batch in chunks(cancelled):
+            db.session.execute(
+                update(Collaboration)
+                .where(
+                    Collaboration.id.in_(batch), Collaboration.cancelled_at.is_(None)
+                )
+                .values(cancelled_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
         if changes:
             db.session.execute(
                 insert(StatusChange),
