@@ -73,7 +73,7 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
         [r.rated_at or (r.completed_on or r.proposed_on) for r in rows],
         dtype="datetime64[s]",
     )
-    X = pair_features_at_proposal(rows, min_rating)
+    X, approximated = pair_features_and_approximations(rows, min_rating)
     return TrainingData(
         X=X,
         y=y,
@@ -84,6 +84,9 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
         row_ids=np.array([r.id for r in rows], dtype=np.int64),
         meta={
             "label": f"brand rating >= {min_rating} and completed",
+            # Rows whose influencer or company profile was first recorded after the
+            # proposal (no dated history): features describe the later profile.
+            "profiles_approximated": approximated,
             "snapshots_used": int(
                 sum(
                     1
@@ -99,10 +102,17 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
 
 
 def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
-    """Return feature rows as of each collaboration's proposal day.
+    """Return feature rows as of each collaboration's proposal day."""
+    return pair_features_and_approximations(rows, min_rating)[0]
+
+
+def pair_features_and_approximations(rows, min_rating: int) -> tuple[np.ndarray, int]:
+    """Return feature rows as of each collaboration's proposal day, and the approximated count.
 
     Stored snapshots win; the rest are recomputed from point-in-time profiles and
     history. Collaborations without a stored snapshot are computed in one batch.
+    The count is of recomputed rows for which either party had no profile
+    revision before the proposal day (``loaders.profiles_as_of``).
     """
     X = np.zeros((len(rows), len(features.FEATURE_NAMES)))
     missing = []
@@ -112,21 +122,23 @@ def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
             missing.append(i)
         else:
             X[i] = stored
+    approximated = 0
     if missing:
         sub = [rows[i] for i in missing]
         inf_ids = np.array([r.influencer_id for r in sub], dtype=np.int64)
         co_ids = np.array([r.company_id for r in sub], dtype=np.int64)
         day = loaders.days(r.proposed_on for r in sub)
-        inf = features.encode_influencers(
-            loaders.profiles_as_of("influencer", inf_ids, day)
-        )
-        co = features.encode_companies(loaders.profiles_as_of("company", co_ids, day))
+        inf_profiles, inf_later = loaders.profiles_as_of("influencer", inf_ids, day)
+        co_profiles, co_later = loaders.profiles_as_of("company", co_ids, day)
+        approximated = int(np.count_nonzero(inf_later | co_later))
+        inf = features.encode_influencers(inf_profiles)
+        co = features.encode_companies(co_profiles)
         history = HistoryIndex(loaders.load_events(min_rating)).stats(
             inf_ids, co_ids, day
         )
         budget = np.array([r.budget for r in sub], dtype=float)
         X[missing] = features.pair_matrix(inf, co, history, day.astype(float), budget)
-    return X
+    return X, approximated
 
 
 BUILDERS: dict[str, Builder] = {"success": success_data}
