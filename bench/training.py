@@ -68,7 +68,8 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
             {"algorithm": "auto"},
             lambda f, s: None,
         )
-    p = plugin.predict(result.artifact, data.X[later]).score
+    predicted = plugin.predict(result.artifact, data.X[later])
+    p = predicted.score
     y = data.y[later]
     truth = dict(
         db.session.execute(
@@ -88,4 +89,20 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
         "brier": round(float(brier_score_loss(y, p)), 4),
         "best_achievable_brier": round(float(brier_score_loss(y, best)), 4),
         "ece": round(expected_calibration_error(y, p), 4),
+        "band": band_coverage(predicted.extra, best),
+    }
+
+
+def band_coverage(extra: dict[str, Any], truth: np.ndarray) -> dict[str, Any]:
+    """Return how often the served band holds the demo's true probability, and its width."""
+    if "low" not in extra:
+        return {"served": False}
+    low, high = np.asarray(extra["low"]), np.asarray(extra["high"])
+    return {
+        "served": True,
+        "nominal": extra.get("band_level"),
+        "coverage_of_true_probability": round(
+            float(np.mean((low <= truth) & (truth <= high))), 4
+        ),
+        "mean_width": round(float(np.mean(high - low)), 4),
     }

@@ -127,12 +127,13 @@ class Writer:
     def upsert(self, parsed: ParsedFile) -> None:
         """Insert new rows, update changed ones and revise changed profiles."""
         name = parsed.kind.name
-        build = {
-            "influencers": self.profile_row(name),
-            "companies": self.profile_row(name),
-            "collaborations": self.collaboration,
-            "outcomes": self.outcome,
-        }.get(name, dict)
+        if name in PROFILES:
+            build = self.profile_row(name)
+        else:
+            build = {
+                "collaborations": self.collaboration,
+                "outcomes": self.outcome,
+            }.get(name, dict)
         result = plan(
             (
                 (parsed.kind.key_of(row.values), build(row.values))
