@@ -89,18 +89,25 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
         "brier": round(float(brier_score_loss(y, p)), 4),
         "best_achievable_brier": round(float(brier_score_loss(y, best)), 4),
         "ece": round(expected_calibration_error(y, p), 4),
-        "band": band_coverage(predicted.extra, best),
+        "band": band_coverage(p, predicted.extra, best),
     }
 
 
-def band_coverage(extra: dict[str, Any], truth: np.ndarray) -> dict[str, Any]:
-    """Return how often the served band holds the demo's true probability, and its width."""
-    if "low" not in extra:
+def band_coverage(
+    p: np.ndarray, extra: dict[str, Any], truth: np.ndarray
+) -> dict[str, Any]:
+    """Return how often p +- 1.96 x uncertainty holds the demo's true probability.
+
+    That "95 % band" is not served (it measured 86 % at 20k); the figure stays
+    here so the reason can be checked again.
+    """
+    if "uncertainty" not in extra:
         return {"served": False}
-    low, high = np.asarray(extra["low"]), np.asarray(extra["high"])
+    half = 1.959964 * np.asarray(extra["uncertainty"])
+    low, high = np.clip(p - half, 0, 1), np.clip(p + half, 0, 1)
     return {
-        "served": True,
-        "nominal": extra.get("band_level"),
+        "served": False,
+        "nominal": 0.95,
         "coverage_of_true_probability": round(
             float(np.mean((low <= truth) & (truth <= high))), 4
         ),

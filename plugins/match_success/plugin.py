@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from plugins.match_success.artifact import Calibrator, MatchArtifact
+from plugins.match_success.artifact import Z_95, Calibrator, MatchArtifact
 from plugins.match_success.evaluation import (
     calibration_table,
     classification_metrics,
@@ -292,10 +292,11 @@ class MatchSuccessModel(ModelType):
         ]
 
     def predict(self, artifact: MatchArtifact, rows: np.ndarray) -> Predictions:
-        """Return calibrated probabilities, a 95 % band and a confidence per row.
+        """Return calibrated probabilities and a confidence per row (no interval).
 
-        Confidence = (1 - band width) x data support, where support is the share of
-        the row's features inside the range the model was trained on.
+        Confidence = (1 - 2 x 1.96 x uncertainty) x data support, where support is
+        the share of the row's features inside the range the model was trained
+        on. No band is served: none measured honest (see ``artifact.uncertainty``).
         """
         return self._qualify(artifact, rows, artifact.member_probabilities(rows))
 
@@ -304,13 +305,13 @@ class MatchSuccessModel(ModelType):
     ) -> Predictions:
         """Turn member probabilities for ``rows`` into qualified predictions."""
         p = artifact.calibrate(members.mean(axis=0))
-        low, high = artifact.interval(p, members.std(axis=0))
+        uncertainty = artifact.uncertainty(p, members.std(axis=0))
         support = artifact.support(rows)
-        confidence = np.clip(1 - (high - low), 0, 1) * support
+        confidence = np.clip(1 - 2 * Z_95 * uncertainty, 0, 1) * support
         return Predictions(
             score=p,
             confidence=confidence,
-            extra={"low": low, "high": high, "support": support},
+            extra={"uncertainty": uncertainty, "support": support},
         )
 
     def explain(self, artifact: MatchArtifact, rows: np.ndarray) -> np.ndarray:
