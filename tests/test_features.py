@@ -285,9 +285,13 @@ def test_profile_as_of_uses_the_revision_valid_before_the_day(app, world):
             )
         ]
     )
-    profiles = loaders.profiles_as_of("influencer", np.full(4, inf.id), days)
+    profiles, approximated = loaders.profiles_as_of(
+        "influencer", np.full(4, inf.id), days
+    )
     # Before the first revision: the earliest known; on the day of a change: still the old one.
     assert [p["followers"] for p in profiles] == [1000, 1000, 1000, 2000]
+    # Only the first query had no revision before its day: it is flagged.
+    assert approximated.tolist() == [True, False, False, False]
 
 
 def test_snapshot_features_are_used_when_present(app, world):

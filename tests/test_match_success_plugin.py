@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from plugins.match_success.artifact import Calibrator
 from plugins.match_success.evaluation import expected_calibration_error
-from plugins.match_success.plugin import MatchSuccessModel
+from plugins.match_success.plugin import (
+    MatchSuccessModel,
+    decide_calibration,
+    make_estimator,
+)
 from webapp.learning.features import FEATURE_NAMES
 from webapp.model_types import TrainingData, TrainingFailed
 
@@ -47,8 +52,11 @@ def test_each_algorithm_trains_and_predicts(algorithm):
     assert predictions.score.shape == (20,)
     assert np.all((predictions.score >= 0) & (predictions.score <= 1))
     assert np.all((predictions.confidence >= 0) & (predictions.confidence <= 1))
-    assert np.all(predictions.extra["low"] <= predictions.score)
-    assert np.all(predictions.score <= predictions.extra["high"])
+    # No interval is served (none measured honest); rows far outside the training
+    # range get less confidence than the same rows inside it.
+    assert "low" not in predictions.extra and "high" not in predictions.extra
+    outside = model.predict(result.artifact, rows * 50).confidence
+    assert np.all(outside < predictions.confidence)
     contributions = model.explain(result.artifact, rows)
     assert contributions.shape == (20, N_FEATURES)
     # The features the label depends on matter more than pure noise features.
@@ -118,29 +126,94 @@ def test_single_class_fails_with_a_clear_message():
         MatchSuccessModel().fit(data, {}, no_progress)
 
 
-def _folds(n: int, k: int = 3):
-    blocks = np.array_split(np.arange(n), k + 1)
-    return [(np.concatenate(blocks[: i + 1]), blocks[i + 1]) for i in range(k)]
-
-
-def test_calibration_is_kept_only_when_it_helps_on_held_out_data():
+def test_calibration_is_kept_only_when_it_beats_the_uncalibrated_pipeline():
     rng = np.random.default_rng(8)
-    n = 8000
+    n = 4000
     truth = rng.random(n)
     y = (rng.random(n) < truth).astype(int)
-    model = MatchSuccessModel()
+    a, b = np.arange(n // 2), np.arange(n // 2, n)
     # Scores squeezed toward the middle (as forests do): calibration repairs them.
     squeezed = 0.5 + 0.3 * (truth - 0.5)
-    calibrator, held_out, method = model._calibrate(y, squeezed, _folds(n), {})
-    last = _folds(n)[-1][1]
-    assert method in ("isotonic", "sigmoid") and calibrator is not None
-    assert np.mean((held_out - y[last]) ** 2) < np.mean((squeezed[last] - y[last]) ** 2)
-    # Scores that are already calibrated are left alone.
-    calibrator, held_out, method = model._calibrate(y, truth, _folds(n), {})
-    assert calibrator is None and method is None
-    np.testing.assert_array_equal(held_out, truth[last])
+    method, evidence = decide_calibration(
+        y[a], squeezed[a], y[b], squeezed[b], squeezed[b], {}
+    )
+    assert method in ("isotonic", "sigmoid")
+    assert evidence["brier_calibrated"] < evidence["brier_uncalibrated"]
+    # Already calibrated scores from a fresher model are left alone.
+    method, evidence = decide_calibration(
+        y[a], squeezed[a], y[b], squeezed[b], truth[b], {}
+    )
+    assert method is None and evidence["decision"].endswith("rejected")
     # And "calibration: none" is obeyed.
-    assert model._calibrate(y, squeezed, _folds(n), {"calibration": "none"})[0] is None
+    assert (
+        decide_calibration(
+            y[a], squeezed[a], y[b], squeezed[b], squeezed[b], {"calibration": "none"}
+        )[0]
+        is None
+    )
+
+
+SQUEEZING = {"algorithm": "random_forest", "n_splits": 3}
+
+
+def drifting(n: int = 2500) -> TrainingData:
+    """Rows whose success rate rises over time: a recent calibrator beats a fresher model."""
+    data = synthetic(n=n, seed=2)
+    logit = 3 * data.X[:, 0] - 2 * data.X[:, 3] + np.linspace(-2, 2, n)
+    rng = np.random.default_rng(3)
+    data.y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return data
+
+
+def test_the_final_window_plays_no_part_in_choosing():
+    """Planting other labels in the final window changes its score but not one
+    choice: algorithm, candidate scores and the calibration decision stay put."""
+    data = synthetic(n=2000, seed=4)
+    params = {"algorithm": "auto", "n_splits": 2}
+    before = MatchSuccessModel().fit(data, params, no_progress)
+    final = data.time_folds(3)[-1][1]
+    assert len(final) == before.metrics["windows"]["final"]["rows"]
+    planted = synthetic(n=2000, seed=4)
+    rng = np.random.default_rng(1)
+    planted.y[final] = rng.permutation(planted.y[final])
+    after = MatchSuccessModel().fit(planted, params, no_progress)
+    assert after.algorithm == before.algorithm
+    assert after.metrics["candidates"] == before.metrics["candidates"]
+    assert (
+        after.metrics["windows"]["calibration"]
+        == (before.metrics["windows"]["calibration"])
+    )
+    assert after.metrics["calibration_method"] == before.metrics["calibration_method"]
+    # The final window did score: shuffled labels there drop its ROC AUC to chance.
+    assert before.metrics["roc_auc"] > 0.7 and after.metrics["roc_auc"] < 0.6
+    selection = before.metrics["windows"]["selection"]
+    assert selection["to"] <= before.metrics["windows"]["final"]["from"]
+
+
+def test_reported_metrics_reproduce_from_a_fit_that_never_saw_the_final_window():
+    data = drifting()
+    result = MatchSuccessModel().fit(data, SQUEEZING, no_progress)
+    assert result.metrics["calibration_method"] in ("isotonic", "sigmoid")
+    windows = data.time_folds(4)
+    (train, last), (_, final) = windows[-2], windows[-1]
+    assert final[0] > last[-1] > train[-1]
+    # The reported pipeline, rebuilt from rows before the final window only.
+    estimator = make_estimator("random_forest").fit(data.X[train], data.y[train])
+    calibrator = Calibrator(result.metrics["calibration_method"]).fit(
+        estimator.predict_proba(data.X[last])[:, 1], data.y[last]
+    )
+    p = calibrator.transform(estimator.predict_proba(data.X[final])[:, 1])
+    assert result.metrics["brier"] == pytest.approx(np.mean((p - data.y[final]) ** 2))
+    assert result.metrics["windows"]["final"]["rows"] == len(final)
+
+
+def test_the_served_calibrator_was_fitted_on_the_served_estimator():
+    data = drifting()
+    artifact = MatchSuccessModel().fit(data, SQUEEZING, no_progress).artifact
+    final = data.time_folds(4)[-1][1]
+    raw = artifact.member_probabilities(data.X[final]).mean(axis=0)
+    refit = Calibrator(artifact.calibrator.method).fit(raw, data.y[final])
+    np.testing.assert_allclose(artifact.calibrate(raw), refit.transform(raw))
 
 
 def test_calibration_never_inverts_the_ranking():

@@ -66,11 +66,8 @@ def test_active_version_serves_with_factors_and_logging(seeded):
     answers = serving.predict_pairs(pairs, source="api")
     assert [a["model"]["version"] for a in answers] == [1, 1]
     assert answers[0]["fallback"] is False
-    assert (
-        answers[0]["interval"]["low"]
-        <= answers[0]["success_probability"]
-        <= answers[0]["interval"]["high"]
-    )
+    # match_success serves no interval: its "95 %" band covered 86 % (make bench).
+    assert answers[0]["interval"] is None
     assert {f["feature"] for f in answers[0]["factors"]} <= set(features.FEATURE_NAMES)
     logged = db.session.scalars(db.select(PredictionLog)).all()
     assert [(row.version_id, row.fallback, row.source) for row in logged] == [

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-Z_95 = 1.959964  # two-sided 95 % normal quantile
+Z_95 = 1.959964  # two-sided 95 % normal quantile (scales the confidence figure)
 EPS = 1e-6
 
 
@@ -87,14 +87,15 @@ class MatchArtifact:
         inside = (rows >= self.low) & (rows <= self.high)
         return inside.mean(axis=1)
 
-    def interval(
-        self, p: np.ndarray, spread: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return a 95 % band around ``p`` from held-out calibration and model spread.
+    def uncertainty(self, p: np.ndarray, spread: np.ndarray) -> np.ndarray:
+        """Return a rough uncertainty of ``p`` (0 = sure) for the confidence figure.
 
-        The half-width combines the sampling error of the observed success rate in
-        p's calibration bin, that bin's held-out calibration gap, and (for the
-        ensemble) disagreement between members.
+        It combines the sampling error of the observed success rate in p's
+        held-out calibration bin, that bin's calibration gap, and (for the
+        ensemble) disagreement between members. It is not an interval: measured
+        against the demo world's true probabilities (``make bench``), a "95 %"
+        band built from it held the truth for 86 % of rows at 20k collaborations
+        and 99 % at 2k (where it was 0.59 wide), so none is served.
         """
         edges = np.asarray(self.bins["edges"])
         count = np.asarray(self.bins["count"])
@@ -103,5 +104,4 @@ class MatchArtifact:
         )
         b = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(count) - 1)
         sampling = np.sqrt(p * (1 - p) / np.maximum(count[b], 1))
-        half = Z_95 * np.sqrt(sampling**2 + gap[b] ** 2 + spread**2)
-        return np.clip(p - half, 0, 1), np.clip(p + half, 0, 1)
+        return np.sqrt(sampling**2 + gap[b] ** 2 + spread**2)

@@ -1,10 +1,11 @@
 """match_success: the probability that a collaboration succeeds (brand rates it 4+ and it completes).
 
 Candidates (logistic regression, random forest, histogram gradient boosting and
-their soft-voting ensemble) are scored on consecutive time windows; the best
-ROC AUC wins and Brier breaks ties. Probabilities are calibrated on held-out
-predictions when there are enough of them. Every stored metric is computed on
-held-out windows, never on the rows a model was fitted on.
+their soft-voting ensemble) are scored on consecutive time windows. The windows
+are in time order: selection windows choose the algorithm (best ROC AUC, Brier
+breaks ties) and decide on calibration; a final, later window only scores the
+chosen pipeline, fitted without it, and those are the stored metrics. A
+calibrator always maps the outputs of the model it was fitted for.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from plugins.match_success.artifact import Calibrator, MatchArtifact
+from plugins.match_success.artifact import Z_95, Calibrator, MatchArtifact
 from plugins.match_success.evaluation import (
     calibration_table,
     classification_metrics,
@@ -89,7 +90,16 @@ class MatchSuccessModel(ModelType):
     def fit(
         self, data: TrainingData, params: dict[str, Any], progress: Progress
     ) -> TrainResult:
-        """Select an algorithm on time-ordered folds, calibrate, refit on everything."""
+        """Choose algorithm and calibration on selection windows, score on a final one, refit.
+
+        Time-ordered windows: selection windows (each scored by models trained
+        before it) choose the algorithm and whether to calibrate; the final,
+        latest window only scores the chosen pipeline, fitted without it. The
+        served artifact is the same pipeline refitted one window later: with a
+        calibrator, the estimator is trained on everything before the final
+        window and the calibrator on the final window; without one, the
+        estimator is trained on every row.
+        """
         if len(np.unique(data.y)) < 2:
             raise TrainingFailed(
                 f"All {data.n_samples} labelled collaborations have the same outcome; "
@@ -97,55 +107,114 @@ class MatchSuccessModel(ModelType):
             )
         wanted = params.get("algorithm", "auto")
         candidates = [*BASE_ALGORITHMS, "soft_voting"] if wanted == "auto" else [wanted]
-        folds = self._usable_folds(data, int(params.get("n_splits", 4)))
-        oof, fold_models = self._cross_validate(data, folds, candidates, progress)
-        scores = {name: _fold_scores(data.y, oof[name], folds) for name in candidates}
+        windows = self._usable_windows(data, int(params.get("n_splits", 4)))
+        selection, (final_train, final) = windows[:-1], windows[-1]
+        oof, recent = self._cross_validate(data, selection, candidates, progress)
+        scores = {
+            name: _fold_scores(data.y, oof[name], selection) for name in candidates
+        }
         chosen = min(
             candidates,
             key=lambda n: (-round(scores[n]["roc_auc"], 3), scores[n]["brier"]),
         )
-        progress(0.75, f"calibrating {chosen}")
-        raw = oof[chosen]
-        calibrator, calibrated, method = self._calibrate(data.y, raw, folds, params)
-        progress(0.8, "permutation importance on the latest window")
-        importance = self._importance(data, folds[-1], fold_models[chosen], data.y)
-        progress(0.85, f"fitting {chosen} on all {data.n_samples} rows")
-        estimator = _single_threaded(make_estimator(chosen).fit(data.X, data.y))
-        evaluated = folds[-1][1]
-        held = np.concatenate([valid for _, valid in folds])
+        progress(0.7, f"deciding on calibration for {chosen}")
+        (_, previous), (_, last) = selection[-2], selection[-1]
+        method, evidence = decide_calibration(
+            data.y[previous],
+            oof[chosen][previous],
+            data.y[last],
+            _positive(recent[0][chosen], data.X[last]),
+            oof[chosen][last],
+            params,
+        )
+        evidence.update(fitted_on=_span(data, previous), judged_on=_span(data, last))
+        progress(0.75, f"scoring {chosen} on the final window")
+        if method:
+            reported = recent[1][chosen]
+            method = _calibration_method(data.y[last], params) or method
+            reported_calibrator = Calibrator(method).fit(
+                oof[chosen][last], data.y[last]
+            )
+        else:
+            reported = make_estimator(chosen).fit(
+                data.X[final_train], data.y[final_train]
+            )
+            reported_calibrator = None
+        raw = _positive(reported, data.X[final])
+        calibrated = reported_calibrator.transform(raw) if reported_calibrator else raw
+        progress(0.8, "permutation importance on the final window")
+        importance = self._importance(data, final, reported, data.y)
+        progress(0.85, f"refitting {chosen} as served")
+        if method:
+            estimator = make_estimator(chosen).fit(
+                data.X[final_train], data.y[final_train]
+            )
+            served_method = _calibration_method(data.y[final], params) or method
+            calibrator = Calibrator(served_method).fit(
+                _positive(estimator, data.X[final]), data.y[final]
+            )
+        else:
+            estimator, calibrator = make_estimator(chosen).fit(data.X, data.y), None
         artifact = MatchArtifact(
-            estimator=estimator,
+            estimator=_single_threaded(estimator),
             algorithm=chosen,
             feature_names=list(data.feature_names),
             calibrator=calibrator,
             medians=np.median(data.X, axis=0),
             low=np.quantile(data.X, 0.01, axis=0),
             high=np.quantile(data.X, 0.99, axis=0),
-            bins=calibration_table(data.y[evaluated], calibrated),
+            bins=calibration_table(data.y[final], calibrated),
         )
+        y = data.y
         metrics = {
-            **classification_metrics(data.y[evaluated], calibrated),
-            "evaluated_on": "the latest held-out time window "
-            f"({str(data.times[evaluated[0]])[:10]} to {str(data.times[evaluated[-1]])[:10]})",
-            "uncalibrated": classification_metrics(data.y[held], raw[held]),
+            **classification_metrics(y[final], calibrated),
+            "evaluated_on": (
+                f"the final time window ({_span(data, final)}, {len(final):,} rows), "
+                "which played no part in choosing the algorithm or the calibration"
+            ),
+            "windows": {
+                "selection": {
+                    "role": "chose the algorithm and the calibration",
+                    "from": _day(data, selection[0][1][0]),
+                    "to": _day(data, selection[-1][1][-1]),
+                    "rows": int(sum(len(v) for _, v in selection)),
+                    "windows": len(selection),
+                },
+                "calibration": evidence,
+                "final": {
+                    "role": "scored the chosen pipeline only",
+                    "from": _day(data, final[0]),
+                    "to": _day(data, final[-1]),
+                    "rows": int(len(final)),
+                    "trained_on": int(
+                        len(selection[-1][0]) if method else len(final_train)
+                    ),
+                    "calibrated_on": int(len(last)) if method else 0,
+                },
+            },
+            "served": _served_note(method, len(final_train), len(final), len(y)),
+            "uncalibrated": classification_metrics(y[final], raw),
             "candidates": scores,
             "folds": [
-                {
-                    "train": int(len(train)),
-                    "valid": int(len(valid)),
-                    "valid_from": str(data.times[valid[0]])[:10],
-                    "valid_to": str(data.times[valid[-1]])[:10],
-                    "roc_auc": float(roc_auc_score(data.y[valid], oof[chosen][valid])),
-                }
-                for train, valid in folds
+                *(
+                    _window_row(data, train, valid, oof[chosen], "selection")
+                    for train, valid in selection
+                ),
+                _window_row(
+                    data,
+                    selection[-1][0] if method else final_train,
+                    final,
+                    calibrated,
+                    "final",
+                ),
             ],
             "calibration_method": method or "none",
             "importance": importance,
-            "curves": curves(data.y[evaluated], calibrated),
+            "curves": curves(y[final], calibrated),
             "samples": data.n_samples,
             "class_balance": {
-                "success": int(data.y.sum()),
-                "failure": int(len(data.y) - data.y.sum()),
+                "success": int(y.sum()),
+                "failure": int(len(y) - y.sum()),
             },
             "data_window": {
                 "start": str(data.times[0])[:10],
@@ -160,70 +229,49 @@ class MatchSuccessModel(ModelType):
             params={**params, "algorithm": wanted},
         )
 
-    def _usable_folds(
+    def _usable_windows(
         self, data: TrainingData, n_splits: int
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Return time folds whose training and validation parts both hold two classes."""
+        """Return ``n_splits`` selection windows and a final one, each part with two classes."""
         folds = [
             (train, valid)
-            for train, valid in data.time_folds(n_splits)
+            for train, valid in data.time_folds(n_splits + 1)
             if len(np.unique(data.y[train])) == 2 and len(np.unique(data.y[valid])) == 2
         ]
-        if len(folds) < 2:
+        if len(folds) < 3:
             raise TrainingFailed(
-                "Not enough labelled history to validate on two time windows "
-                f"({data.n_samples} rows); collect more ratings first."
+                "Not enough labelled history to choose on two time windows and "
+                f"score on a third ({data.n_samples} rows); collect more ratings first."
             )
         return folds
 
     def _cross_validate(self, data, folds, candidates, progress):
-        """Fit every needed base model per fold; return held-out predictions and last-fold models."""
+        """Fit every needed base model per fold; return held-out predictions and the
+        models of the last two folds (for the calibration decision and the report)."""
         bases = BASE_ALGORITHMS if "soft_voting" in candidates else tuple(candidates)
         oof = {name: np.full(data.n_samples, np.nan) for name in (*bases, *candidates)}
-        last_models: dict[str, Any] = {}
+        recent: list[dict[str, Any]] = []
         steps, done = len(folds) * len(bases), 0
         for k, (train, valid) in enumerate(folds):
+            models: dict[str, Any] = {}
             for name in bases:
                 progress(
-                    0.05 + 0.7 * done / steps, f"fold {k + 1}/{len(folds)}: {name}"
+                    0.05 + 0.65 * done / steps, f"window {k + 1}/{len(folds)}: {name}"
                 )
-                model = make_estimator(name).fit(data.X[train], data.y[train])
-                oof[name][valid] = model.predict_proba(data.X[valid])[:, 1]
-                last_models[name] = model
+                models[name] = make_estimator(name).fit(data.X[train], data.y[train])
+                oof[name][valid] = _positive(models[name], data.X[valid])
                 done += 1
             if "soft_voting" in candidates:
                 # Soft voting with equal weights is the mean of the members' probabilities.
                 oof["soft_voting"][valid] = np.mean(
                     [oof[n][valid] for n in BASE_ALGORITHMS], axis=0
                 )
-        if "soft_voting" in candidates:
-            last_models["soft_voting"] = _MeanOf(
-                [last_models[n] for n in BASE_ALGORITHMS]
-            )
-        return oof, last_models
+                models["soft_voting"] = _MeanOf([models[n] for n in BASE_ALGORITHMS])
+            recent = [*recent[-1:], models]
+        return oof, recent
 
-    def _calibrate(self, y, raw, folds, params):
-        """Decide on calibration from held-out evidence; return (calibrator, last-window p, method).
-
-        A calibrator must map the outputs of the model it was fitted on: the
-        candidate is fitted on the next-to-last window's held-out predictions and
-        judged on the last window (Brier score). If it helps, the served
-        calibrator is refitted on the last window, whose model was trained on the
-        most data, like the final one.
-        """
-        (_, previous), (_, last) = folds[-2], folds[-1]
-        method = _calibration_method(y[previous], params)
-        if method is None:
-            return None, raw[last], None
-        trial = Calibrator(method).fit(raw[previous], y[previous]).transform(raw[last])
-        if np.mean((trial - y[last]) ** 2) >= np.mean((raw[last] - y[last]) ** 2):
-            return None, raw[last], None
-        final_method = _calibration_method(y[last], params) or method
-        return Calibrator(final_method).fit(raw[last], y[last]), trial, final_method
-
-    def _importance(self, data, fold, model, y) -> list[dict[str, float]]:
-        """Return permutation importance (drop in ROC AUC) on the latest held-out window."""
-        _, valid = fold
+    def _importance(self, data, valid, model, y) -> list[dict[str, float]]:
+        """Return permutation importance (drop in ROC AUC) on the rows ``valid``."""
         result = permutation_importance(
             model,
             data.X[valid],
@@ -244,10 +292,11 @@ class MatchSuccessModel(ModelType):
         ]
 
     def predict(self, artifact: MatchArtifact, rows: np.ndarray) -> Predictions:
-        """Return calibrated probabilities, a 95 % band and a confidence per row.
+        """Return calibrated probabilities and a confidence per row (no interval).
 
-        Confidence = (1 - band width) x data support, where support is the share of
-        the row's features inside the range the model was trained on.
+        Confidence = (1 - 2 x 1.96 x uncertainty) x data support, where support is
+        the share of the row's features inside the range the model was trained
+        on. No band is served: none measured honest (see ``artifact.uncertainty``).
         """
         return self._qualify(artifact, rows, artifact.member_probabilities(rows))
 
@@ -256,13 +305,13 @@ class MatchSuccessModel(ModelType):
     ) -> Predictions:
         """Turn member probabilities for ``rows`` into qualified predictions."""
         p = artifact.calibrate(members.mean(axis=0))
-        low, high = artifact.interval(p, members.std(axis=0))
+        uncertainty = artifact.uncertainty(p, members.std(axis=0))
         support = artifact.support(rows)
-        confidence = np.clip(1 - (high - low), 0, 1) * support
+        confidence = np.clip(1 - 2 * Z_95 * uncertainty, 0, 1) * support
         return Predictions(
             score=p,
             confidence=confidence,
-            extra={"low": low, "high": high, "support": support},
+            extra={"uncertainty": uncertainty, "support": support},
         )
 
     def explain(self, artifact: MatchArtifact, rows: np.ndarray) -> np.ndarray:
@@ -320,6 +369,84 @@ def _fold_scores(y: np.ndarray, p: np.ndarray, folds) -> dict[str, Any]:
         "fold_roc_auc": aucs,
         "fold_brier": briers,
     }
+
+
+def _positive(model: Any, X: np.ndarray) -> np.ndarray:
+    """Return a fitted classifier's raw success probability per row."""
+    return model.predict_proba(X)[:, 1]
+
+
+def _day(data: TrainingData, index: int) -> str:
+    return str(data.times[index])[:10]
+
+
+def _span(data: TrainingData, rows: np.ndarray) -> str:
+    return f"{_day(data, rows[0])} to {_day(data, rows[-1])}"
+
+
+def _window_row(data, train, valid, p, role: str) -> dict[str, Any]:
+    """Describe one time window for the model page: its dates, sizes, role and ROC AUC."""
+    scored = p if len(p) == len(valid) else p[valid]
+    return {
+        "role": role,
+        "train": int(len(train)),
+        "valid": int(len(valid)),
+        "valid_from": _day(data, valid[0]),
+        "valid_to": _day(data, valid[-1]),
+        "roc_auc": float(roc_auc_score(data.y[valid], scored)),
+    }
+
+
+def _served_note(method: str | None, before_final: int, final: int, rows: int) -> str:
+    """Say how the served artifact was fitted, next to the metrics it did not produce."""
+    if method:
+        return (
+            f"The served model is the same pipeline refitted one window later: the "
+            f"estimator on the {before_final:,} rows labelled before the final window, "
+            f"the {method} calibrator on its predictions for the final window's "
+            f"{final:,} rows. The metrics above come from the pipeline fitted one "
+            "window earlier, which never saw the final window."
+        )
+    return (
+        f"The served model is the chosen estimator refitted on all {rows:,} rows, "
+        "uncalibrated. The metrics above come from the same estimator fitted on "
+        f"the {before_final:,} rows labelled before the final window."
+    )
+
+
+def decide_calibration(
+    y_fit: np.ndarray,
+    p_fit: np.ndarray,
+    y_judge: np.ndarray,
+    p_judge_same: np.ndarray,
+    p_judge_fresh: np.ndarray,
+    params: dict[str, Any],
+) -> tuple[str | None, dict[str, Any]]:
+    """Decide on calibration by comparing the two pipelines it would choose between.
+
+    Calibrated: a model's held-out predictions ``p_fit`` (window A) fit the
+    calibrator, which then maps the same model's predictions ``p_judge_same`` for
+    the next window B. Uncalibrated: a model trained on everything before B
+    (``p_judge_fresh``). The lower Brier score on B wins; the calibrator always
+    maps the model it was fitted for.
+
+    :returns: the method (None: do not calibrate) and the evidence to store.
+    """
+    method = _calibration_method(y_fit, params)
+    evidence: dict[str, Any] = {
+        "fitted_on_rows": int(len(y_fit)),
+        "judged_on_rows": int(len(y_judge)),
+        "brier_uncalibrated": float(np.mean((p_judge_fresh - y_judge) ** 2)),
+    }
+    if method is None:
+        evidence["decision"] = "not tried (too few rows or turned off)"
+        return None, evidence
+    trial = Calibrator(method).fit(p_fit, y_fit)
+    calibrated = trial.transform(p_judge_same)
+    evidence["brier_calibrated"] = float(np.mean((calibrated - y_judge) ** 2))
+    helps = evidence["brier_calibrated"] < evidence["brier_uncalibrated"]
+    evidence["decision"] = f"{trial.method} {'kept' if helps else 'rejected'}"
+    return (trial.method if helps else None), evidence
 
 
 def _calibration_method(y: np.ndarray, params: dict[str, Any]) -> str | None:

@@ -149,12 +149,17 @@ def current_profiles(
     return np.array([p["id"] for p in profiles], dtype=np.int64), profiles
 
 
-def profiles_as_of(kind: str, entity_ids: np.ndarray, day: np.ndarray) -> list[dict]:
-    """Return, per query, the profile valid before ``day`` (point in time).
+def profiles_as_of(
+    kind: str, entity_ids: np.ndarray, day: np.ndarray
+) -> tuple[list[dict], np.ndarray]:
+    """Return, per query, the profile valid before ``day`` and whether it was approximated.
 
     The newest revision that started strictly before the day wins. A profile
-    first recorded after the day (e.g. imported later) falls back to its earliest
-    revision, the oldest knowledge there is; without revisions, the current row.
+    first recorded after the day (e.g. imported later without ``valid_from``)
+    falls back to its earliest revision, the oldest knowledge there is; without
+    revisions, the current row. Both fallbacks describe the profile later than
+    the day: the second array flags them (True = approximated) so that training
+    can say how many rows rest on them instead of hiding it.
     """
     revisions = db.session.execute(
         select(
@@ -170,7 +175,7 @@ def profiles_as_of(kind: str, entity_ids: np.ndarray, day: np.ndarray) -> list[d
     ids, current = current_profiles(kind, np.unique(entity_ids).tolist())
     by_id = dict(zip(ids.tolist(), current, strict=True))
     if not revisions:
-        return [by_id[int(e)] for e in entity_ids]
+        return [by_id[int(e)] for e in entity_ids], np.ones(len(entity_ids), bool)
     rev_entity = np.array([r[0] for r in revisions], dtype=np.int64)
     keys = rev_entity * KEY_SHIFT + seconds(r[1] for r in revisions)
     query_base = entity_ids.astype(np.int64) * KEY_SHIFT
@@ -181,7 +186,8 @@ def profiles_as_of(kind: str, entity_ids: np.ndarray, day: np.ndarray) -> list[d
         )
         - 1
     )
-    chosen = np.where(last_before >= first, last_before, first)
+    known_before = last_before >= first
+    chosen = np.where(known_before, last_before, first)
     has_revision = (first < len(keys)) & (
         rev_entity[np.minimum(first, len(keys) - 1)] == entity_ids
     )
@@ -192,4 +198,4 @@ def profiles_as_of(kind: str, entity_ids: np.ndarray, day: np.ndarray) -> list[d
             profiles.append({**base, **revisions[chosen[q]][2]})
         else:
             profiles.append(base)
-    return profiles
+    return profiles, ~(has_revision & known_before)

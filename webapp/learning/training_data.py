@@ -76,7 +76,7 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
         since,
         np.datetime64(utcnow(), "s"),
     )
-    X = pair_features_at_proposal(rows, min_rating)
+    X, approximated = pair_features_and_approximations(rows, min_rating)
     return TrainingData(
         X=X,
         y=y,
@@ -87,6 +87,9 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
         row_ids=np.array([r.id for r in rows], dtype=np.int64),
         meta={
             "label": f"brand rating >= {min_rating} and completed",
+            # Rows whose influencer or company profile was first recorded after the
+            # proposal (no dated history): features describe the later profile.
+            "profiles_approximated": approximated,
             "snapshots_used": int(
                 sum(
                     1
@@ -110,12 +113,19 @@ def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
-    """Return feature rows as of each collaboration's proposal day.
+    """Return feature rows as of each collaboration's proposal day."""
+    return pair_features_and_approximations(rows, min_rating)[0]
+
+
+def pair_features_and_approximations(rows, min_rating: int) -> tuple[np.ndarray, int]:
+    """Return feature rows as of each collaboration's proposal day, and the approximated count.
 
     Stored snapshots give the profile and terms features as they stood at
     proposal; the rest are recomputed from point-in-time profiles. History
     features are always recomputed point in time for every row, so data of
     members who opted out since and rating edits made since never reach them.
+    The count is of recomputed rows for which either party had no profile
+    revision before the proposal day (``loaders.profiles_as_of``).
     """
     X = np.zeros((len(rows), len(features.FEATURE_NAMES)))
     missing = []
@@ -129,21 +139,23 @@ def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
     co_ids = np.array([r.company_id for r in rows], dtype=np.int64)
     day = loaders.days(r.proposed_on for r in rows)
     history = HistoryIndex(loaders.load_events(min_rating)).stats(inf_ids, co_ids, day)
+    approximated = 0
     if missing:
         sub = np.array(missing, dtype=np.int64)
-        inf = features.encode_influencers(
-            loaders.profiles_as_of("influencer", inf_ids[sub], day[sub])
+        inf_profiles, inf_later = loaders.profiles_as_of(
+            "influencer", inf_ids[sub], day[sub]
         )
-        co = features.encode_companies(
-            loaders.profiles_as_of("company", co_ids[sub], day[sub])
-        )
+        co_profiles, co_later = loaders.profiles_as_of("company", co_ids[sub], day[sub])
+        approximated = int(np.count_nonzero(inf_later | co_later))
+        inf = features.encode_influencers(inf_profiles)
+        co = features.encode_companies(co_profiles)
         budget = np.array([rows[i].budget for i in missing], dtype=float)
         X[sub] = features.pair_matrix(
             inf, co, history.take(sub), day[sub].astype(float), budget
         )
     for name, values in features.history_columns(history).items():
         X[:, features.FEATURE_NAMES.index(name)] = values
-    return X
+    return X, approximated
 
 
 BUILDERS: dict[str, Builder] = {"success": success_data}

@@ -122,7 +122,9 @@ def register_version(
         status="candidate",
         algorithm=result.algorithm,
         params=result.params,
-        metrics=result.metrics,
+        # What the data builder says about its rows (e.g. profiles_approximated) is
+        # kept with the metrics, so the model page can say it.
+        metrics={**result.metrics, "training_data": dict(data.meta or {})},
         feature_names=list(data.feature_names),
         sample_count=data.n_samples,
         data_start=data.times[0].astype("datetime64[D]").item()

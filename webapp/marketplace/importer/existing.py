@@ -11,7 +11,14 @@ from sqlalchemy import Select, func, select
 from webapp.extensions import db
 from webapp.marketplace.importer.kinds import KINDS
 from webapp.marketplace.importer.reading import ParsedFile
-from webapp.models import Collaboration, Company, Influencer, NicheActivity, Outcome
+from webapp.models import (
+    Collaboration,
+    Company,
+    Influencer,
+    NicheActivity,
+    Outcome,
+    ProfileRevision,
+)
 
 # Keys per IN (...) query: well inside SQLite's and PostgreSQL's parameter limits.
 CHUNK = 900
@@ -30,6 +37,8 @@ class Existing:
     collaborations: dict[tuple, Row] = field(default_factory=dict)
     outcomes: dict[tuple, Row] = field(default_factory=dict)
     niche_activity: dict[tuple, Row] = field(default_factory=dict)
+    # Start of the newest stored profile revision by kind ("influencers", ...) and id.
+    latest_revision: dict[str, dict[int, Any]] = field(default_factory=dict)
 
 
 def chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -112,7 +121,23 @@ def load(files: dict[str, ParsedFile]) -> Existing:
         _values(outcomes, "collaboration_external_id") & known
     )
     existing.niche_activity = _niche_activity(files.get("niche_activity"))
+    for name, kind in (("influencers", "influencer"), ("companies", "company")):
+        ids = {row["id"] for row in getattr(existing, name).values()}
+        existing.latest_revision[name] = _latest_revision(kind, ids)
     return existing
+
+
+def _latest_revision(kind: str, entity_ids: set[int]) -> dict[int, Any]:
+    """Return the start of each entity's newest profile revision."""
+    latest: dict[int, Any] = {}
+    for batch in chunks(sorted(entity_ids)):
+        query = (
+            select(ProfileRevision.entity_id, func.max(ProfileRevision.valid_from))
+            .where(ProfileRevision.kind == kind, ProfileRevision.entity_id.in_(batch))
+            .group_by(ProfileRevision.entity_id)
+        )
+        latest.update(dict(db.session.execute(query).all()))
+    return latest
 
 
 def _outcomes(collaboration_ids: set[str]) -> dict[tuple, Row]:

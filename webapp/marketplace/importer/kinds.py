@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webapp.core import taxonomy
+from webapp.core.timeutil import utcnow
 from webapp.marketplace.importer import fields as f
 
 # Largest values the database columns hold: Numeric(12, 2), Numeric(10, 4), INTEGER.
@@ -22,11 +23,16 @@ def none() -> None:
 
 @dataclass(frozen=True)
 class Column:
-    """One expected column; ``empty`` makes it optional and gives the empty value."""
+    """One expected column; ``empty`` makes its cells optional and gives the empty value.
+
+    ``optional`` columns may be left out of the header too: every row then gets
+    the empty value.
+    """
 
     name: str
     parse: f.Parser
     empty: Callable[[], Any] | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,23 @@ def completed_after_proposed(values: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def valid_from_in_range(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Flag a profile dated before the member joined or after today."""
+    valid_from, joined = values.get("valid_from"), values.get("joined_on")
+    if valid_from is None:
+        return []
+    if joined and valid_from < joined:
+        return [("valid_from", f"is before joined_on ({joined.isoformat()})")]
+    today = utcnow().date()
+    if valid_from > today:
+        return [("valid_from", f"is in the future (today is {today.isoformat()})")]
+    return []
+
+
+# The day from which the row's profile held (profile history); without it the
+# profile is dated at the import and training says it approximated history.
+VALID_FROM = Column("valid_from", f.day, empty=none, optional=True)
+
 INFLUENCERS = Kind(
     "influencers",
     (
@@ -79,8 +102,10 @@ INFLUENCERS = Kind(
         Column("posts_per_week", f.number(minimum=0)),
         Column("avg_response_hours", f.number(minimum=0)),
         Column("content_quality", f.number(minimum=0, maximum=10)),
+        VALID_FROM,
     ),
     key=("external_id",),
+    check=valid_from_in_range,
 )
 
 COMPANIES = Kind(
@@ -94,8 +119,10 @@ COMPANIES = Kind(
         Column("target_countries", countries, empty=list),
         Column("budget_per_campaign", money),
         Column("joined_on", f.day),
+        VALID_FROM,
     ),
     key=("external_id",),
+    check=valid_from_in_range,
 )
 
 COLLABORATIONS = Kind(

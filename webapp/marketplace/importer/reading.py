@@ -64,7 +64,7 @@ def _fail(parsed: ParsedFile, report: ImportReport, line: int | None, reason: st
 
 def _positions(
     parsed: ParsedFile, header: list[str] | None, report: ImportReport
-) -> list[tuple[Column, int]] | None:
+) -> list[tuple[Column, int | None]] | None:
     """Map each expected column to its index in ``header``; None on a bad header."""
     if not header or not any(name.strip() for name in header):
         report.errors.append(RowError(parsed.name, 1, None, "has no header row"))
@@ -74,7 +74,9 @@ def _positions(
     twice = sorted({name for name in names if name and names.count(name) > 1})
     if twice:
         problems.append(f"column(s) appearing twice: {', '.join(twice)}")
-    missing = [c.name for c in parsed.kind.columns if c.name not in names]
+    missing = [
+        c.name for c in parsed.kind.columns if c.name not in names and not c.optional
+    ]
     if missing:
         problems.append(f"missing required column(s): {', '.join(missing)}")
     if problems:
@@ -87,12 +89,16 @@ def _positions(
         report.warnings.append(
             f"{parsed.name}: ignored extra column(s): {', '.join(extra)}"
         )
-    return [(column, names.index(column.name)) for column in parsed.kind.columns]
+    # An optional column left out of the header reads as empty in every row.
+    return [
+        (column, names.index(column.name) if column.name in names else None)
+        for column in parsed.kind.columns
+    ]
 
 
 def _read_row(
     parsed: ParsedFile,
-    positions: list[tuple[Column, int]],
+    positions: list[tuple[Column, int | None]],
     width: int,
     line: int,
     cells: list[str],
@@ -106,7 +112,7 @@ def _read_row(
         errors.append(RowError(parsed.name, line, None, reason))
     values: dict[str, Any] = {}
     for column, index in positions:
-        raw = cells[index].strip() if index < len(cells) else ""
+        raw = cells[index].strip() if index is not None and index < len(cells) else ""
         if raw:
             try:
                 values[column.name] = column.parse(raw)

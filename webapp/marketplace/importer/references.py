@@ -1,11 +1,19 @@
-"""Cross-file checks: every reference resolves, and only finished work is rated."""
+"""Cross-file checks: every reference resolves, only finished work is rated, and
+dated profiles do not rewrite history recorded after them."""
 
 from __future__ import annotations
 
 from webapp.core.taxonomy import FINISHED_STATUSES
+from webapp.core.timeutil import start_of
 from webapp.marketplace.importer.existing import Existing
 from webapp.marketplace.importer.reading import ParsedFile
 from webapp.marketplace.importer.report import ImportReport, RowError
+from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
+
+PROFILE_FIELDS = {
+    "influencers": INFLUENCER_PROFILE_FIELDS,
+    "companies": COMPANY_PROFILE_FIELDS,
+}
 
 
 def _known(parsed: ParsedFile | None, stored: dict) -> set | None:
@@ -36,6 +44,9 @@ def _check(
 def check(files: dict[str, ParsedFile], existing: Existing, report: ImportReport):
     """Add an error for each dangling reference and each unfinished rated work."""
     collabs, outcomes = files.get("collaborations"), files.get("outcomes")
+    for name, profile_fields in PROFILE_FIELDS.items():
+        if name in files:
+            _check_dated_after_history(files[name], existing, profile_fields, report)
     if collabs is not None:
         for column, kind, noun, stored in (
             (
@@ -80,3 +91,31 @@ def _check_finished(
             report.errors.append(
                 RowError(outcomes.name, row.line, "collaboration_external_id", reason)
             )
+
+
+def _check_dated_after_history(
+    parsed: ParsedFile,
+    existing: Existing,
+    profile_fields: tuple[str, ...],
+    report: ImportReport,
+) -> None:
+    """Report changed profiles dated before the newest revision already stored.
+
+    Such a revision would sit behind the stored one, and every later moment
+    would keep reading the stored, outdated profile.
+    """
+    stored_rows = getattr(existing, parsed.kind.name)
+    latest = existing.latest_revision.get(parsed.kind.name, {})
+    for row in parsed.rows:
+        day = row.values.get("valid_from")
+        stored = stored_rows.get(parsed.kind.key_of(row.values))
+        if day is None or stored is None or stored["id"] not in latest:
+            continue
+        changed = any(stored[f] != row.values[f] for f in profile_fields)
+        newest = latest[stored["id"]]
+        if changed and start_of(day) < newest:
+            reason = (
+                "is before the profile's newest recorded revision "
+                f"({newest.date().isoformat()}); history can only be added after it"
+            )
+            report.errors.append(RowError(parsed.name, row.line, "valid_from", reason))

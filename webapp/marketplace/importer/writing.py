@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -125,13 +125,21 @@ class Writer:
             name: {key[0]: row["id"] for key, row in getattr(existing, name).items()}
             for name in ("influencers", "companies", "collaborations")
         }
+        # The CSV's valid_from per profile kind and external_id (None: not given).
+        self.valid_from: dict[str, dict[str, date | None]] = {
+            name: {} for name in PROFILES
+        }
 
     def upsert(self, parsed: ParsedFile) -> None:
         """Insert new rows, update changed ones and revise changed profiles."""
         name = parsed.kind.name
-        build = {"collaborations": self.collaboration, "outcomes": self.outcome}.get(
-            name, dict
-        )
+        if name in PROFILES:
+            build = self.profile_row(name)
+        else:
+            build = {
+                "collaborations": self.collaboration,
+                "outcomes": self.outcome,
+            }.get(name, dict)
         result = plan(
             (
                 (parsed.kind.key_of(row.values), build(row.values))
@@ -224,8 +232,24 @@ class Writer:
                 ],
             )
 
+    def profile_row(self, name: str):
+        """Return a builder of ``name`` rows that sets their valid_from aside for revisions."""
+        dated = self.valid_from[name]
+
+        def build(values: dict[str, Any]) -> Row:
+            row = dict(values)
+            dated[row["external_id"]] = row.pop("valid_from", None)
+            return row
+
+        return build
+
     def revise(self, name: str, result: Plan) -> None:
-        """Add a profile revision for each new profile and each changed one."""
+        """Add a profile revision for each new profile and each changed one.
+
+        A revision holds from the row's ``valid_from`` day when the file gives
+        one, else from the import (training then counts it as approximated
+        history for anything earlier).
+        """
         kind, profile_fields = PROFILES[name]
         ids = self.ids[name]
         revised = result.inserts + [
@@ -239,13 +263,18 @@ class Writer:
             {
                 "kind": kind,
                 "entity_id": ids[row["external_id"]],
-                "valid_from": self.now,
+                "valid_from": self.revision_start(name, row["external_id"]),
                 "attributes": {field: row[field] for field in profile_fields},
             }
             for row in revised
         ]
         db.session.execute(insert(ProfileRevision), revisions)
         self.report.revisions += len(revisions)
+
+    def revision_start(self, name: str, external_id: str) -> datetime:
+        """Return when the imported profile of ``external_id`` started to hold."""
+        day = self.valid_from[name].get(external_id)
+        return start_of(day) if day is not None else self.now
 
     def collaboration(self, values: dict[str, Any]) -> Row:
         """Return a collaborations row, its parties resolved to ids."""
