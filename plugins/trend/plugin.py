@@ -36,6 +36,7 @@ from webapp.model_types import (
     TrainingFailed,
     TrainResult,
     chart_spec,
+    table_spec,
 )
 
 CANDIDATES = ("naive", "seasonal_naive", "arima", "ets", "theta")
@@ -345,6 +346,25 @@ def _metrics(niches: dict[str, NicheModel], data: SeriesData) -> dict[str, Any]:
         "method_mase": by_method,
         "samples": data.n_samples,
         "evaluated_on": "rolling-origin backtests per niche (MASE, mean over origins)",
+        "tables": [
+            table_spec(
+                "niches",
+                "Backtest per niche",
+                [
+                    ("niche", "Niche"),
+                    ("method", "Method"),
+                    ("spec", "Fitted"),
+                    ("backtest_mase", "MASE"),
+                    ("naive_mase", "Naive MASE"),
+                    ("beats_naive", "Beats naive"),
+                    ("coverage", "Interval coverage"),
+                    ("growth_rate", "Growth"),
+                    ("trend", "Trend"),
+                    ("note", "Note"),
+                ],
+                rows,
+            )
+        ],
         "charts": [
             chart_spec(
                 "mase_by_niche",

@@ -8,7 +8,7 @@ training, and outcomes they rated, are left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,14 +16,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.learning import features, loaders
+from webapp.learning import features, loaders, targets
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.history import HistoryIndex
 from webapp.learning.labels import success_label
 from webapp.models import Collaboration, Outcome
-from webapp.registry.contract import TrainingData, TrainingFailed
-
-Builder = Callable[[Mapping[str, Any]], TrainingData]
+from webapp.registry.contract import SeriesData, TrainingData, TrainingFailed
 
 
 def success_data(config: Mapping[str, Any]) -> TrainingData:
@@ -129,15 +127,10 @@ def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:
     return X
 
 
-BUILDERS: dict[str, Builder] = {"success": success_data}
+def build(target: str, config: Mapping[str, Any]) -> TrainingData | SeriesData:
+    """Return the training data for ``target`` from its declared builder.
 
-
-def build(target: str, config: Mapping[str, Any]) -> TrainingData:
-    """Return the training data for ``target`` ("success", ...)."""
-    try:
-        builder = BUILDERS[target]
-    except KeyError:
-        raise TrainingFailed(
-            f"Matchloop cannot build training data for target {target!r}"
-        ) from None
-    return builder(config)
+    Builders are found through the entry-point group ``matchloop.targets``
+    (``webapp.learning.targets``), ``success`` among them.
+    """
+    return targets.build(target, config)

@@ -257,6 +257,22 @@ def chart_spec(
     }
 
 
+def table_spec(
+    key: str, title: str, columns: list[tuple[str, str]], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Return a table for a version's metrics (``metrics["tables"]``), shown on its page.
+
+    :param columns: ``(field, heading)`` pairs, in order; each row is a dict of
+        those fields (numbers are formatted, booleans shown as yes/no).
+    """
+    return {
+        "key": key,
+        "title": title,
+        "columns": [{"field": f, "heading": h} for f, h in columns],
+        "rows": rows,
+    }
+
+
 class EmptyParamsForm(Form):
     """A params form with no fields, for model types without settings."""
 
