@@ -8,7 +8,7 @@
     const style = {
       label: d.label, data: d.data, borderColor: colour(i), backgroundColor: colour(i),
       borderWidth: 2, pointRadius: kind === "scatter" ? 3 : 0, type: kind === "bar" ? "bar" : "line",
-      showLine: kind !== "scatter",
+      showLine: kind !== "scatter", spanGaps: false,
     };
     if (d.dashed) style.borderDash = [6, 4];
     if (d.fill) {
@@ -21,8 +21,10 @@
     const spec = JSON.parse(canvas.dataset.spec);
     const labels = spec.datasets.map((d) => d.label);
     const bar = spec.kind === "bar";
+    // With category labels, line data are arrays aligned with them (null = no point).
+    const categorical = !!spec.labels;
     new Chart(canvas, {
-      type: bar ? "bar" : "scatter",
+      type: bar ? "bar" : categorical ? "line" : "scatter",
       data: { labels: spec.labels || undefined, datasets: spec.datasets.map((d, i) => dataset(d, i, spec, labels)) },
       options: {
         maintainAspectRatio: false, animation: false,
