@@ -40,10 +40,11 @@ class ParamsForm(Form):
     )
     max_order = IntegerField(
         "Largest ARIMA p and q",
-        default=2,
+        default=1,
         validators=[InputRequired(), NumberRange(0, 3)],
-        description="ARIMA orders up to this are compared by AICc (bounded: each "
-        "order is one more fit per origin).",
+        description="ARIMA orders up to this are compared by AICc, at the first "
+        "backtest origin and on the whole series ((n+1)² fits each: the search "
+        "is most of the training time).",
     )
     level = SelectField(
         "Interval level",

@@ -84,7 +84,7 @@ class TrendModel(ModelType):
     outputs = frozenset({Output.FORECAST, Output.INTERVAL})
     score_key = "forecast"
     score_label = "forecast activity"
-    retraining = RetrainPolicy(on="activity", every=1)
+    retraining = RetrainPolicy(on="activity")
     params_form = ParamsForm
 
     def fit(
@@ -262,7 +262,7 @@ def _settings(params: dict[str, Any]) -> dict[str, Any]:
         "method": str(params.get("method") or "auto"),
         "horizon": int(params.get("horizon") or 12),
         "origins": int(params.get("origins") or 3),
-        "max_order": int(params.get("max_order", 2)),
+        "max_order": int(params.get("max_order", 1)),
         "level": float(params.get("level") or 0.9),
         "stable_band": float(params.get("stable_band") or 0.05),
     }

@@ -27,8 +27,11 @@ WATERMARKS: dict[str, tuple[Any, Any]] = {
     "outcomes": (TrainingRun.outcome_watermark, Outcome.id),
     "activity": (TrainingRun.activity_watermark, NicheActivity.id),
 }
-# Activity types retrain after this many new periods unless their policy says.
-ACTIVITY_EVERY = 1
+# The setting giving a policy's threshold when the policy does not say (every=None).
+THRESHOLD_SETTINGS = {
+    "outcomes": "RETRAIN_EVERY_N_OUTCOMES",
+    "activity": "RETRAIN_EVERY_N_ACTIVITY",
+}
 
 
 def new_items_since_last_run(model_type: str, on: str) -> int:
@@ -56,9 +59,7 @@ def threshold(model_type: ModelType, app: Flask) -> int:
     """Return how many new items make ``model_type`` due."""
     if model_type.retraining.every is not None:
         return int(model_type.retraining.every)
-    if model_type.retraining.on == "activity":
-        return ACTIVITY_EVERY
-    return int(app.config["RETRAIN_EVERY_N_OUTCOMES"])
+    return int(app.config[THRESHOLD_SETTINGS[model_type.retraining.on]])
 
 
 def due_types(app: Flask, on: str | None = None) -> list[str]:

@@ -68,7 +68,7 @@ class RetrainPolicy:
 
     ``on`` is ``outcomes`` (new ratings), ``activity`` (new niche-activity
     periods) or ``manual``; ``every`` is how many new items trigger a run
-    (None means the RETRAIN_EVERY_N_OUTCOMES setting).
+    (None means the RETRAIN_EVERY_N_OUTCOMES or RETRAIN_EVERY_N_ACTIVITY setting).
     """
 
     on: str = "outcomes"
