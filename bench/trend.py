@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from plugins.trend import methods
 from plugins.trend.backtest import smape
-from plugins.trend.plugin import TrendModel
+from plugins.trend.plugin import TrendModel, typed_settings
 from webapp.marketplace.demo.activity import niche_activity_rows
 from webapp.model_types import Series, SeriesData
 
@@ -113,7 +113,7 @@ def m3_monthly(sample: int = M3_SAMPLE) -> dict[str, Any]:
         )
         params = {**DEMO_PARAMS, "horizon": h, "origins": 2}
         niche = plugin.fit_series(
-            Series(str(key), _periods(len(x)), x), _settings(params)
+            Series(str(key), _periods(len(x)), x), typed_settings(params)
         )
         forecasts = {"chosen": niche.mean[:h], **_benchmarks(x, h)}
         for name, forecast in forecasts.items():
@@ -128,16 +128,10 @@ def m3_monthly(sample: int = M3_SAMPLE) -> dict[str, Any]:
     }
 
 
-def _settings(params: dict[str, Any]) -> dict[str, Any]:
-    from plugins.trend.plugin import _settings as typed
-
-    return typed(params)
-
-
-def run() -> dict[str, Any]:
+def run(m3_sample: int = M3_SAMPLE) -> dict[str, Any]:
     """Run both trend benchmarks on one thread (statsmodels' fits are tiny)."""
     with threadpool_limits(limits=1):
-        return {"demo_niches": demo_niches(), "m3_monthly": m3_monthly()}
+        return {"demo_niches": demo_niches(), "m3_monthly": m3_monthly(m3_sample)}
 
 
 if __name__ == "__main__":

@@ -67,3 +67,27 @@ def test_the_model_page_draws_the_trend_charts(app, client, auth, world):
     assert 'id="chart-mase_by_niche"' in page
     assert "Backtest per niche" in page
     assert "fitness" in page
+
+
+def test_train_command_queues_trend_with_typed_params(app, redis, runner):
+    result = runner.invoke(
+        args=["train", "trend", "--param", "horizon=6", "--param", "method=ets"]
+    )
+    assert result.exit_code == 0, result.output
+    run = db.session.scalars(db.select(TrainingRun)).one()
+    assert run.model_type == "trend" and run.trigger == "cli"
+    assert run.params["horizon"] == 6 and run.params["method"] == "ets"
+    assert run.params["origins"] == 3  # the form's default
+
+
+def test_train_command_refuses_a_bad_trend_param(app, redis, runner):
+    result = runner.invoke(args=["train", "trend", "--param", "horizon=99"])
+    assert result.exit_code != 0
+    assert "horizon" in result.output
+    assert db.session.scalars(db.select(TrainingRun)).all() == []
+
+
+def test_the_train_page_shows_the_trend_form(client, auth, world):
+    auth.login(world["admin"].email)
+    page = client.get("/runs/new?type=trend").get_data(as_text=True)
+    assert "Backtest horizon" in page and "Largest ARIMA p and q" in page

@@ -93,7 +93,7 @@ class TrendModel(ModelType):
         """Backtest the candidates per series, keep each winner refitted on all of it."""
         if not data.series:
             raise TrainingFailed("There is no niche activity to forecast yet.")
-        settings = _settings(params)
+        settings = typed_settings(params)
         niches: dict[str, NicheModel] = {}
         # statsmodels' matrices are tiny: extra BLAS threads only contend (5x slower).
         with threadpool_limits(limits=1):
@@ -256,7 +256,7 @@ class TrendModel(ModelType):
         return answers
 
 
-def _settings(params: dict[str, Any]) -> dict[str, Any]:
+def typed_settings(params: dict[str, Any]) -> dict[str, Any]:
     """Return typed training settings from the params form's values (defaults filled)."""
     return {
         "method": str(params.get("method") or "auto"),
