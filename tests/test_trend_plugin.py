@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from plugins.trend.frequency import infer_frequency
 from plugins.trend.plugin import TrendModel, growth, trend_of
@@ -169,3 +170,21 @@ def test_a_series_that_grew_since_training_is_refitted(trained):
     [forecast] = TrendModel().forecast(trained.artifact, SeriesData([longer], "x"), 2)
     assert forecast.points[0].period_start.isoformat() == "2022-03-01"
     assert forecast.summary.get("refitted") is True
+
+
+def test_a_backtest_origin_never_sees_later_values():
+    """Plant a huge change after the first origin's window: its score must not move."""
+    from plugins.trend.backtest import backtest
+    from plugins.trend.methods import Setting
+
+    y = seasonal_series(48) + np.linspace(0, 30, 48)
+    setting = Setting(12, 12.0, 0.9, cycles=2, max_p=1, max_q=1)
+    origins, names = [30, 36, 42], ["naive", "arima", "ets", "theta"]
+    planted = y.copy()
+    planted[36:] *= 5  # everything after the first origin's test window
+    with threadpool_limits(limits=1):
+        before = backtest(y, setting, 6, origins, names)
+        after = backtest(planted, setting, 6, origins, names)
+    for name in ("naive", "arima", "ets", "theta", "combination"):
+        assert after[name].mase[0] == pytest.approx(before[name].mase[0]), name
+        assert after[name].mase[-1] != pytest.approx(before[name].mase[-1]), name
