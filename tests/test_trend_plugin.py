@@ -103,14 +103,16 @@ def test_a_too_short_series_falls_back_to_naive_with_a_note(trained):
     assert "too short" in row["note"]
 
 
-def test_noise_does_not_pretend_to_beat_naive():
+def test_when_nothing_beats_naive_the_forecast_is_naive_and_says_so():
+    """Flat after the first origin: naive is exact there, so nothing can beat it."""
     rng = np.random.default_rng(5)
-    walk = 100 + np.cumsum(rng.normal(0, 5, 40))
-    result = fit([Series("walk", monthly(40), walk)], {**FAST, "method": "theta"})
-    row = niche(result, "walk")
-    if not row["beats_naive"]:
-        assert row["note"] and "naive" in row["note"]
-    assert result.metrics["mase_naive"] is not None
+    y = 100 + np.cumsum(rng.normal(0, 5, 40))
+    y[28:] = y[27]
+    result = fit([Series("flat", monthly(40), y)])
+    row = niche(result, "flat")
+    assert row["method"] == "naive" and row["beats_naive"] is False
+    assert row["note"].startswith("No method beat the naive forecast")
+    assert result.metrics["beats_naive_share"] == 0.0
 
 
 def test_metrics_report_chosen_against_naive(trained):

@@ -168,8 +168,25 @@ class TrendModel(ModelType):
         )
 
     def _niche(self, series, y, frequency, setting, method, figures, note, settings):
-        """Refit ``method`` on the whole series and summarise its forecast."""
-        path = _path(method, y, max(STORED_HORIZON, frequency.seasonal_period), setting)
+        """Refit ``method`` on the whole series and summarise its forecast.
+
+        A method that cannot be fitted on the whole series gives way to naive,
+        and the note says why.
+        """
+        ahead = max(STORED_HORIZON, frequency.seasonal_period)
+        try:
+            path = _path(method, y, ahead, setting)
+        except (ValueError, np.linalg.LinAlgError) as error:
+            path = _path("naive", y, ahead, setting)
+            note = (
+                f"{method} could not be fitted ({error}); this is the naive forecast."
+            )
+            figures = {
+                **figures,
+                "mase": figures.get("naive_mase"),
+                "beats_naive": False,
+            }
+            method = "naive"
         rate = growth(y, path.mean, growth_window(frequency))
         return NicheModel(
             key=series.key,
