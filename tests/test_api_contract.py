@@ -49,6 +49,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ),
     ("get", "/recommendations"): ("/recommendations?company_id=CO-A", {}),
     ("post", "/train"): ("/train", {"json": {"type": "match_success"}}),
+    ("get", "/trends"): ("/trends?horizon=4", {}),
     ("get", "/runs/{run_id}"): ("/runs/1", {}),
     ("get", "/models"): ("/models", {}),
     ("get", "/models/{model_type}"): ("/models/match_success", {}),
@@ -160,6 +161,10 @@ CASES: dict[tuple[str, str, int], Case] = {
     ),
     ("get", "/recommendations", 422): lambda c: c.api.call(
         "GET", "/recommendations?company_id=CO-A&limit=0", 422, token=c.tokens["admin"]
+    ),
+    ("get", "/trends", 200): lambda c: example(c, ("get", "/trends"), 200),
+    ("get", "/trends", 400): lambda c: c.api.call(
+        "GET", "/trends?horizon=0", 400, token=c.tokens["creator"]
     ),
     ("post", "/train", 202): lambda c: example(c, ("post", "/train"), 202),
     ("post", "/train", 400): lambda c: body(c, "POST", "/train", 400, b'"match"'),

@@ -22,9 +22,11 @@ from webapp.runtime import embedded_redis, jobs
 pytestmark = [pytest.mark.slow, pytest.mark.queue]
 # Long enough to be killed mid-way: every algorithm, time-ordered folds.
 SLOW_PARAMS = {"algorithm": "auto", "n_splits": 4, "calibration": "auto"}
-# No automatic retraining (the seeded outcomes would trigger one), one thread.
+# No automatic retraining (the seeded outcomes and activity would trigger one),
+# one thread.
 QUIET = {
     "RETRAIN_EVERY_N_OUTCOMES": "1000000000",
+    "RETRAIN_EVERY_N_ACTIVITY": "1000000000",
     "TRAINING_THREADS": "1",
     "MIN_TRAINING_SAMPLES": "50",
 }

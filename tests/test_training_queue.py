@@ -147,11 +147,13 @@ def test_unknown_model_type_is_refused(app, redis):
 def test_scheduler_job_runs_on_a_real_worker(app, redis, small_world):
     """The cron scheduler's JSON job reaches a worker and retrains (outcomes >= N)."""
     app.config["RETRAIN_EVERY_N_OUTCOMES"] = 50
+    # The seeded niche activity would start a (slow) trend run too: not this test's.
+    app.config["RETRAIN_EVERY_N_ACTIVITY"] = 10**9
     scheduler = jobs.make_scheduler(scheduled.periodic_jobs(app.config))
     enqueued = scheduler.enqueue_jobs()
     assert {job.func_name for job in enqueued} >= {"workers.scheduled.check_retraining"}
 
-    run_worker(app, MIN_TRAINING_SAMPLES=100)
+    run_worker(app, MIN_TRAINING_SAMPLES=100, RETRAIN_EVERY_N_ACTIVITY=10**9)
 
     db.session.expire_all()
     runs = db.session.scalars(db.select(TrainingRun)).all()

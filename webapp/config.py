@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # enqueue retraining of a model type after this many new outcomes
     "RETRAIN_EVERY_N_OUTCOMES": 50,
+    # enqueue retraining of an activity-trained type (trend) after this many new
+    # niche-activity periods (one import of a new week or month is enough)
+    "RETRAIN_EVERY_N_ACTIVITY": 1,
     # a training run fails when fewer labelled collaborations than this are available
     "MIN_TRAINING_SAMPLES": 200,
     # brand-side success_rating at or above this (and completed) counts as a success

@@ -23,6 +23,7 @@ from webapp.registry.contract import (
     TrainingFailed,
     TrainResult,
     chart_spec,
+    table_spec,
 )
 from webapp.registry.plugins import (
     ENTRY_POINT_GROUP,
@@ -52,5 +53,6 @@ __all__ = [
     "TrainingData",
     "TrainingFailed",
     "chart_spec",
+    "table_spec",
     "installed_types",
 ]

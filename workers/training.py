@@ -22,7 +22,7 @@ from webapp.extensions import db
 from webapp.learning import training_data
 from webapp.models import TrainingRun
 from webapp.registry import artifacts, versions
-from webapp.registry.contract import TrainingFailed
+from webapp.registry.contract import SeriesData, TrainingFailed
 from webapp.registry.plugins import installed_types
 from webapp.runtime import jobs
 
@@ -146,14 +146,19 @@ def _train(run: TrainingRun, owner: str | None) -> int:
     progress = ProgressReporter(run, owner)
     progress(0.01, "loading training data")
     data = training_data.build(model_type.target, config)
-    minimum = int(config["MIN_TRAINING_SAMPLES"])
-    if data.n_samples < minimum:
-        raise TrainingFailed(
-            f"Only {formatting.plural(data.n_samples, 'labelled collaboration')}; "
-            f"at least {formatting.number(minimum)} are needed "
-            "(MIN_TRAINING_SAMPLES)."
-        )
-    progress(0.04, f"training on {formatting.plural(data.n_samples, 'collaboration')}")
+    if isinstance(data, SeriesData):
+        # Series types judge length per series (too short: naive with a note).
+        unit = "activity period"
+    else:
+        unit = "collaboration"
+        minimum = int(config["MIN_TRAINING_SAMPLES"])
+        if data.n_samples < minimum:
+            raise TrainingFailed(
+                f"Only {formatting.plural(data.n_samples, 'labelled collaboration')}; "
+                f"at least {formatting.number(minimum)} are needed "
+                "(MIN_TRAINING_SAMPLES)."
+            )
+    progress(0.04, f"training on {formatting.plural(data.n_samples, unit)}")
     with threadpool_limits(limits=int(config["TRAINING_THREADS"])):
         result = model_type.fit(data, dict(run.params), progress)
     progress(0.97, "storing the artifact")

@@ -115,7 +115,9 @@ def import_csv_command(**files) -> None:
         )
         sys.exit(1)
     click.echo(report.summary())
-    if "outcomes" in paths:
-        from webapp.learning import retraining
+    from webapp.learning import retraining
 
+    if "outcomes" in paths:
         retraining.retrain_after_new_outcomes(current_app._get_current_object())
+    if "niche_activity" in paths:
+        retraining.retrain_after_new_activity(current_app._get_current_object())

@@ -10,7 +10,7 @@ and outcomes they rated, are left out of the rows and of every row's history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,13 +18,11 @@ from sqlalchemy import select
 
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.learning import features, labels, loaders
+from webapp.learning import features, labels, loaders, targets
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.history import HistoryIndex
 from webapp.models import Collaboration
-from webapp.registry.contract import TrainingData, TrainingFailed
-
-Builder = Callable[[Mapping[str, Any]], TrainingData]
+from webapp.registry.contract import SeriesData, TrainingData, TrainingFailed
 
 
 def success_data(config: Mapping[str, Any]) -> TrainingData:
@@ -158,15 +156,10 @@ def pair_features_and_approximations(rows, min_rating: int) -> tuple[np.ndarray,
     return X, approximated
 
 
-BUILDERS: dict[str, Builder] = {"success": success_data}
+def build(target: str, config: Mapping[str, Any]) -> TrainingData | SeriesData:
+    """Return the training data for ``target`` from its declared builder.
 
-
-def build(target: str, config: Mapping[str, Any]) -> TrainingData:
-    """Return the training data for ``target`` ("success", ...)."""
-    try:
-        builder = BUILDERS[target]
-    except KeyError:
-        raise TrainingFailed(
-            f"Matchloop cannot build training data for target {target!r}"
-        ) from None
-    return builder(config)
+    Builders are found through the entry-point group ``matchloop.targets``
+    (``webapp.learning.targets``), ``success`` among them.
+    """
+    return targets.build(target, config)

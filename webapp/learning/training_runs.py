@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.models import Outcome, TrainingRun, User
+from webapp.models import NicheActivity, Outcome, TrainingRun, User
 from webapp.models.training import ACTIVE_RUN_STATUSES
 from webapp.registry.plugins import installed_types
 from webapp.runtime import jobs
@@ -41,6 +41,11 @@ def outcome_watermark() -> int:
     return db.session.scalar(select(func.coalesce(func.max(Outcome.id), 0)))
 
 
+def activity_watermark() -> int:
+    """Return the highest niche-activity id (0 when there is none)."""
+    return db.session.scalar(select(func.coalesce(func.max(NicheActivity.id), 0)))
+
+
 def start_training(
     model_type: str,
     params: dict[str, Any] | None = None,
@@ -62,6 +67,7 @@ def start_training(
         trigger=trigger,
         requested_by=user,
         outcome_watermark=outcome_watermark(),
+        activity_watermark=activity_watermark(),
     )
     db.session.add(run)
     try:

@@ -58,6 +58,8 @@ class TrainingRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     # Highest outcome id when the run was created; newer outcomes count toward the next.
     outcome_watermark: Mapped[int] = mapped_column(default=0)
+    # Highest niche-activity id when the run was created (activity-trained types).
+    activity_watermark: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -68,7 +68,7 @@ class RetrainPolicy:
 
     ``on`` is ``outcomes`` (new ratings), ``activity`` (new niche-activity
     periods) or ``manual``; ``every`` is how many new items trigger a run
-    (None means the RETRAIN_EVERY_N_OUTCOMES setting).
+    (None means the RETRAIN_EVERY_N_OUTCOMES or RETRAIN_EVERY_N_ACTIVITY setting).
     """
 
     on: str = "outcomes"
@@ -254,6 +254,22 @@ def chart_spec(
         "y_label": y_label,
         "labels": labels,
         "datasets": datasets,
+    }
+
+
+def table_spec(
+    key: str, title: str, columns: list[tuple[str, str]], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Return a table for a version's metrics (``metrics["tables"]``), shown on its page.
+
+    :param columns: ``(field, heading)`` pairs, in order; each row is a dict of
+        those fields (numbers are formatted, booleans shown as yes/no).
+    """
+    return {
+        "key": key,
+        "title": title,
+        "columns": [{"field": f, "heading": h} for f, h in columns],
+        "rows": rows,
     }
 
 

@@ -129,3 +129,30 @@ def candidate_rows(version: ModelVersion | None) -> list[dict[str, Any]]:
         for name, scores in candidates.items()
     ]
     return sorted(rows, key=lambda r: -(r["roc_auc"] or 0.0))
+
+
+def plugin_charts(versions: list[ModelVersion]) -> list[dict[str, Any]]:
+    """Return the charts the versions stored (``metrics["charts"]``), merged by key.
+
+    Datasets of the same chart from several compared versions are overlaid,
+    each labelled with its version; a chart keeps the first version's title,
+    kind, axes and category labels.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        for chart in (version.metrics or {}).get("charts") or []:
+            if not isinstance(chart, dict) or "key" not in chart:
+                continue
+            entry = merged.setdefault(chart["key"], {**chart, "datasets": []})
+            prefix = f"v{version.version} " if len(versions) > 1 else ""
+            entry["datasets"] += [
+                {**d, "label": prefix + str(d.get("label", ""))}
+                for d in chart.get("datasets") or []
+            ]
+    return list(merged.values())
+
+
+def plugin_tables(version: ModelVersion | None) -> list[dict[str, Any]]:
+    """Return the tables a version stored (``metrics["tables"]``)."""
+    tables = ((version.metrics or {}).get("tables") if version else None) or []
+    return [t for t in tables if isinstance(t, dict) and t.get("columns")]

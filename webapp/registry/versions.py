@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -14,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.registry import artifacts
 from webapp.registry.artifacts import StoredArtifact
-from webapp.registry.contract import TrainingData, TrainResult
+from webapp.registry.contract import SeriesData, TrainingData, TrainResult
 
 
 class RegistryActionError(ValueError):
@@ -80,10 +82,12 @@ def library_versions() -> dict[str, str]:
     import joblib
     import numpy
     import sklearn
+    import statsmodels
 
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
+        "statsmodels": statsmodels.__version__,
         "numpy": numpy.__version__,
         "joblib": joblib.__version__,
     }
@@ -108,12 +112,25 @@ def active_version(model_type: str) -> ModelVersion | None:
     )
 
 
+def data_window(data: TrainingData | SeriesData) -> tuple[date | None, date | None]:
+    """Return the first and last day the training data covers (None when empty)."""
+    if isinstance(data, SeriesData):
+        days = [p for s in data.series for p in (s.periods[:1], s.periods[-1:])]
+        found = np.concatenate(days) if days else np.array([], dtype="datetime64[D]")
+    else:
+        found = np.asarray(data.times)
+    if len(found) == 0:
+        return None, None
+    found = found.astype("datetime64[D]")
+    return found.min().item(), found.max().item()
+
+
 def register_version(
     run: TrainingRun,
     version_number: int,
     result: TrainResult,
     stored: StoredArtifact,
-    data: TrainingData,
+    data: TrainingData | SeriesData,
 ) -> ModelVersion:
     """Record a trained artifact as a candidate; the first of its type becomes active."""
     version = ModelVersion(
@@ -125,14 +142,10 @@ def register_version(
         # What the data builder says about its rows (e.g. profiles_approximated) is
         # kept with the metrics, so the model page can say it.
         metrics={**result.metrics, "training_data": dict(data.meta or {})},
-        feature_names=list(data.feature_names),
+        feature_names=list(getattr(data, "feature_names", [])),
         sample_count=data.n_samples,
-        data_start=data.times[0].astype("datetime64[D]").item()
-        if data.n_samples
-        else None,
-        data_end=data.times[-1].astype("datetime64[D]").item()
-        if data.n_samples
-        else None,
+        data_start=data_window(data)[0],
+        data_end=data_window(data)[1],
         artifact_path=stored.path,
         sha256=stored.sha256,
         size_bytes=stored.size_bytes,

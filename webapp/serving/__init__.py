@@ -3,6 +3,8 @@
 ``predict_pairs`` answers with fresh features; ``rank_influencers`` and
 ``rank_companies`` score every candidate in one vectorised pass over a cached
 candidate pool. Every served prediction is written to the prediction log.
+Niche forecasts (the trend type) are served by ``forecasts``, shown by
+``views`` (/trends) and answered by ``api`` (GET /api/v1/trends).
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from webapp import serving
 from webapp.extensions import db
 from webapp.models import Company, Influencer
+from webapp.serving import forecasts
 from webapp.views.api.auth import api_user, may_see_pair, own_ids
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
-from webapp.views.api.openapi import RECOMMENDATION_PARAMETERS
+from webapp.views.api.openapi import RECOMMENDATION_PARAMETERS, TREND_PARAMETERS
 from webapp.views.api.validation import fail, json_body, query_args
 
 COMPANY_ONLY = ("budget", *serving.RANKING_FILTERS)
@@ -182,3 +183,14 @@ def recommendations():
     return jsonify(
         {"for": {"kind": kind, "id": external_id}, "recommendations": ranked}
     )
+
+
+@bp.get("/trends")
+def trends():
+    """Forecast every niche ``horizon`` periods ahead; a bad horizon is 400 with details."""
+    try:
+        args = query_args(TREND_PARAMETERS)
+    except ApiError as error:
+        raise ApiError(400, "invalid_query", error.details) from None
+    report = forecasts.niche_trends(args["horizon"])
+    return jsonify(forecasts.report_json(report, args["horizon"]))

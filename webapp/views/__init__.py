@@ -17,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.marketplace.views.matches import bp as matches_bp
     from webapp.marketplace.views.outcomes import bp as outcomes_bp
     from webapp.registry.views import bp as models_bp
+    from webapp.serving.views import bp as trends_bp
     from webapp.views.api import bp as api_bp
     from webapp.views.auth import bp as auth_bp
     from webapp.views.errors import bp as errors_bp
@@ -30,6 +31,7 @@ def blueprints() -> list[Blueprint]:
         matches_bp,
         models_bp,
         runs_bp,
+        trends_bp,
         api_bp,
         errors_bp,
     ]

@@ -166,6 +166,13 @@ RECOMMENDATION_PARAMETERS = [
         "marketplace currency (company_id only).",
     ),
 ]
+TREND_PARAMETERS = [
+    query(
+        "horizon",
+        {"type": "integer", "minimum": 1, "maximum": 52, "default": 12},
+        "How many periods ahead to forecast (weeks or months, as the data are).",
+    )
+]
 PREDICT_ERRORS = ("400", "403", "404", "413", "422")
 BATCH_ERRORS = ("400", "403", "413", "422")
 ADMIN_ERRORS = ("403",)
@@ -299,6 +306,23 @@ def paths() -> dict[str, Any]:
                 ok("Recommendations", "The best candidates with their reasons."),
                 ("403", "404", "422"),
                 parameters=RECOMMENDATION_PARAMETERS,
+            )
+        },
+        "/trends": {
+            "get": operation(
+                "trends",
+                "Forecast every niche's activity with intervals; trend, growth "
+                "and the emerging niches.",
+                ok(
+                    "Trends",
+                    "Every niche's forecast (from the active trend "
+                    "version, or the seasonal naive fallback).",
+                ),
+                ("400",),
+                parameters=TREND_PARAMETERS,
+                description="Any member may read it. A horizon that is not an "
+                "integer from 1 to 52 answers 400 with details "
+                "[{path: 'horizon', message}].",
             )
         },
         "/train": {

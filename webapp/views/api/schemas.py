@@ -476,9 +476,85 @@ LIFECYCLE: dict[str, Any] = {
 }
 
 
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+TRENDS: dict[str, Any] = {
+    "ForecastPoint": closed(
+        {
+            "period_start": {"type": "string", "format": "date"},
+            "value": {"type": "number"},
+            "lower": {"type": "number"},
+            "upper": {"type": "number"},
+        }
+    ),
+    "NicheForecast": closed(
+        {
+            "niche": {"type": "string"},
+            "method": {
+                "type": "string",
+                "description": "naive, seasonal_naive, arima, ets, theta or "
+                "combination (the mean of the last three).",
+            },
+            "backtest_mase": {
+                **NULLABLE_NUMBER,
+                "description": "Mean MASE of the method over the rolling-origin "
+                "backtest (null when the series was too short to backtest).",
+            },
+            "beats_naive": {
+                "type": "boolean",
+                "description": "True only when the backtest MASE is below the "
+                "naive forecast's.",
+            },
+            "growth_rate": {
+                **NULLABLE_NUMBER,
+                "description": "Forecast of the next seasonal cycle over the last "
+                "observed cycle, minus 1.",
+            },
+            "trend": {"enum": ["rising", "stable", "declining"]},
+            "frequency": {"type": ["string", "null"]},
+            "level": {
+                **PROBABILITY,
+                "description": "Nominal coverage of [lower, upper].",
+            },
+            "note": {
+                "type": ["string", "null"],
+                "description": "Caveats: too short, does not beat naive, no model.",
+            },
+            "forecast": {"type": "array", "items": ref("ForecastPoint")},
+        }
+    ),
+    "Trends": closed(
+        {
+            "horizon": {"type": "integer", "minimum": 1},
+            "model": closed(
+                {"type": {"type": "string"}, "version": {"type": ["integer", "null"]}}
+            ),
+            "fallback": {
+                "type": "boolean",
+                "description": "True when no trained trend version served and the "
+                "seasonal naive forecast answered (nothing is then emerging).",
+            },
+            "fallback_reason": {"type": ["string", "null"]},
+            "niches": {"type": "array", "items": ref("NicheForecast")},
+            "emerging": {
+                "type": "array",
+                "description": "Rising niches whose forecast beat naive, fastest "
+                "growth first.",
+                "items": closed(
+                    {
+                        "rank": {"type": "integer", "minimum": 1},
+                        "niche": {"type": "string"},
+                        "growth_rate": {"type": "number"},
+                    }
+                ),
+            },
+        }
+    ),
+}
+
+
 def component_schemas(max_batch: int) -> dict[str, Any]:
     """Return every component schema, with the batch limit filled in."""
-    schemas = {**REQUESTS, **RESPONSES, **LIFECYCLE}
+    schemas = {**REQUESTS, **RESPONSES, **LIFECYCLE, **TRENDS}
     batch = schemas["BatchRequest"]
     pairs = {**batch["properties"]["pairs"], "maxItems": max_batch}
     schemas["BatchRequest"] = {**batch, "properties": {"pairs": pairs}}

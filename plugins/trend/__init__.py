@@ -1,0 +1,1 @@
+"""The trend model type: forecast each niche's activity, with honest intervals."""
