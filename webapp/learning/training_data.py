@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.learning import features, loaders
+from webapp.learning import features, loaders, targets
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.history import HistoryIndex
 from webapp.learning.labels import success_label
@@ -133,11 +133,12 @@ BUILDERS: dict[str, Builder] = {"success": success_data}
 
 
 def build(target: str, config: Mapping[str, Any]) -> TrainingData:
-    """Return the training data for ``target`` ("success", ...)."""
-    try:
-        builder = BUILDERS[target]
-    except KeyError:
-        raise TrainingFailed(
-            f"Matchloop cannot build training data for target {target!r}"
-        ) from None
+    """Return the training data for ``target``: core's own, else a declared builder.
+
+    Targets other than core's (``roi``, a third party's) are found through the
+    entry-point group ``matchloop.targets`` (``webapp.learning.targets``).
+    """
+    builder = BUILDERS.get(target)
+    if builder is None:
+        return targets.build(target, config)
     return builder(config)
