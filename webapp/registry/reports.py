@@ -24,9 +24,12 @@ KNOWN_METRICS: tuple[tuple[str, str, bool | None], ...] = (
     ("mae", "MAE", True),
     ("r2", "R²", False),
     ("mape", "MAPE", True),
+    ("coverage", "Coverage", None),
+    # Narrower is better only at equal coverage, so neither has a "best".
+    ("mean_width", "Mean width", None),
 )
 # Scalar entries that describe the evaluation set rather than score the model.
-NOT_SCORES = {"n", "positive_rate", "samples"}
+NOT_SCORES = {"n", "positive_rate", "samples", "nominal_coverage"}
 IMPORTANCE_SHOWN = 15
 
 
@@ -96,6 +99,25 @@ def chart_data(versions: list[ModelVersion]) -> dict[str, list[dict[str, Any]]]:
     return {"roc": roc, "calibration": calibration}
 
 
+def stored_charts(versions: list[ModelVersion]) -> list[dict[str, Any]]:
+    """Return the charts versions stored (``metrics["charts"]``), one per key.
+
+    Compared versions' datasets are overlaid, labelled with the version when
+    there are several; a bar chart keeps the first version's categories.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        prefix = f"v{version.version}: " if len(versions) > 1 else ""
+        for chart in (version.metrics or {}).get("charts") or []:
+            shown = merged.setdefault(chart["key"], {**chart, "datasets": []})
+            for dataset in chart["datasets"]:
+                renamed = {**dataset, "label": prefix + dataset["label"]}
+                if dataset.get("fill"):
+                    renamed["fill"] = prefix + dataset["fill"]
+                shown["datasets"].append(renamed)
+    return list(merged.values())
+
+
 def feature_label(name: str) -> str:
     """Return the human label of a feature (its name when core does not know it)."""
     return FEATURE_LABELS.get(name, name.replace("_", " "))
@@ -125,7 +147,13 @@ def candidate_rows(version: ModelVersion | None) -> list[dict[str, Any]]:
             "brier": scores.get("brier"),
             "fold_roc_auc": scores.get("fold_roc_auc") or [],
             "fold_brier": scores.get("fold_brier") or [],
+            # Regression types score candidates by MAE and R² instead.
+            "mae": scores.get("mae"),
+            "r2": scores.get("r2"),
+            "fold_mae": scores.get("fold_mae") or [],
         }
         for name, scores in candidates.items()
     ]
+    if rows and rows[0]["roc_auc"] is None and rows[0]["mae"] is not None:
+        return sorted(rows, key=lambda r: r["mae"])
     return sorted(rows, key=lambda r: -(r["roc_auc"] or 0.0))

@@ -287,7 +287,10 @@ def summary(version: ModelVersion) -> dict[str, Any]:
         },
         "metrics": {
             k: metrics[k]
-            for k in ("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece")
+            for k in (
+                *("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece"),
+                *("r2", "mae", "rmse", "coverage", "mean_width"),
+            )
             if k in metrics
         },
         "sha256": version.sha256,

@@ -129,6 +129,7 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         columns=reports.metric_columns(shown),
         best=reports.best_values(shown),
         charts=reports.chart_data(chosen),
+        stored_charts=reports.stored_charts(chosen),
         importance=reports.importance(focus),
         candidates=reports.candidate_rows(focus),
         previous=versions.rollback_target(model_type),
