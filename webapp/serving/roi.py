@@ -4,7 +4,7 @@ When no roi version can serve, the fallback is an honest simple estimate from
 rated history: the median ROI brands reported for this brand's past
 collaborations (at least FALLBACK_MIN_ROWS of them), else for the creator's
 niche, else for everyone, with the empirical quantiles of those ROIs as a wide
-interval at the same coverage. With no reported ROI at all it says 0 with the
+interval at ROI_FALLBACK_COVERAGE. With no reported ROI at all it says 0 with the
 interval [-1, 1] (a total loss to doubling the spend). Every answer is logged.
 """
 
@@ -28,7 +28,6 @@ from webapp.serving.routing import ServedVersion
 from webapp.serving.state import serving_state
 
 ROI_TYPE = "roi"
-DEFAULT_COVERAGE = 0.9
 FALLBACK_MIN_ROWS = 5
 NO_HISTORY = (0.0, -1.0, 1.0)
 
@@ -82,15 +81,24 @@ def reported_roi(where) -> np.ndarray:
 
 
 def history_estimate(
-    company: Company, influencer: Influencer, coverage: float
+    company: Company,
+    influencer: Influencer,
+    coverage: float,
+    seen: dict[tuple[str, Any], np.ndarray] | None = None,
 ) -> tuple[float, float, float, str]:
-    """Return (median, low, high, basis) from the brand's, niche's or everyone's ROIs."""
-    for basis, where in (
-        ("brand", Collaboration.company_id == company.id),
-        ("niche", Influencer.niche == influencer.niche),
-        ("all", Collaboration.id.is_not(None)),
+    """Return (median, low, high, basis) from the brand's, niche's or everyone's ROIs.
+
+    :param seen: ROIs already read in this request, by (basis, key), reused.
+    """
+    seen = {} if seen is None else seen
+    for basis, key, where in (
+        ("brand", company.id, Collaboration.company_id == company.id),
+        ("niche", influencer.niche, Influencer.niche == influencer.niche),
+        ("all", None, Collaboration.id.is_not(None)),
     ):
-        values = reported_roi(where)
+        if (basis, key) not in seen:
+            seen[(basis, key)] = reported_roi(where)
+        values = seen[(basis, key)]
         if len(values) >= FALLBACK_MIN_ROWS:
             alpha = 1 - coverage
             low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
@@ -100,8 +108,9 @@ def history_estimate(
 
 def _fallback(pairs, reason: str | None) -> RoiScored:
     """Answer every pair with the history estimate."""
-    coverage = float(current_app.config.get("ROI_COVERAGE", DEFAULT_COVERAGE))
-    estimates = [history_estimate(co, inf, coverage) for inf, co in pairs]
+    coverage = float(current_app.config["ROI_FALLBACK_COVERAGE"])
+    seen: dict[tuple[str, Any], np.ndarray] = {}
+    estimates = [history_estimate(co, inf, coverage, seen) for inf, co in pairs]
     bases = sorted({e[3] for e in estimates})
     why = f"{reason or 'no roi model'}; median reported ROI of the {'/'.join(bases)}"
     return RoiScored(
