@@ -77,3 +77,28 @@ def test_the_model_page_shows_regression_metrics_and_interval_charts(
     assert 'id="chart-roi_intervals"' in page and 'id="chart-coverage"' in page
     assert "Mean MAE" in page  # model selection by regression scores
     assert f"{version.metrics['nominal_coverage']:.0%}".replace("%", " %") in page
+
+
+def test_a_roi_version_with_a_higher_mae_is_a_regression(app):
+    from webapp.registry import versions
+
+    def version(number: int, mae: float) -> ModelVersion:
+        row = ModelVersion(
+            model_type="roi",
+            version=number,
+            status="active" if number == 1 else "candidate",
+            algorithm="ridge + cqr",
+            metrics={"mae": mae, "r2": 0.3},
+            artifact_path=f"roi/v{number}.joblib",
+            sha256="0" * 64,
+            size_bytes=1,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    active = version(1, mae=0.40)
+    worse, better = version(2, mae=0.45), version(3, mae=0.35)
+    found = versions.regression(worse, active)
+    assert found is not None and "worse held-out MAE (0.450)" in found.message()
+    assert versions.regression(better, active) is None
