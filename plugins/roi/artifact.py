@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 
 @dataclass
@@ -31,6 +32,28 @@ class RoiArtifact:
     def interval(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (expected ROI, interval low, interval high) per row."""
         return conformal_interval(self.conformal, self.regressor, rows)
+
+
+class Midpoint(RegressorMixin, BaseEstimator):
+    """The midpoint of two fitted quantile models: CQR's centre slot in MAPIE.
+
+    MAPIE wants a centre between the bounds (it logs through the root logger
+    otherwise); the served point estimate is the squared-error regressor.
+    """
+
+    def __init__(self, low: Any = None, high: Any = None) -> None:
+        self.low = low
+        self.high = high
+
+    def fit(self, X, y):  # pragma: no cover - built from fitted models, never refitted
+        raise NotImplementedError("Midpoint wraps already fitted quantile models")
+
+    def predict(self, X) -> np.ndarray:
+        return (self.low.predict(X) + self.high.predict(X)) / 2
+
+    @property
+    def n_features_in_(self) -> int:
+        return self.low.n_features_in_
 
 
 def conformal_interval(

@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from plugins.roi.artifact import RoiArtifact, conformal_interval
+from plugins.roi.artifact import Midpoint, RoiArtifact, conformal_interval
 from plugins.roi.evaluation import (
     band_coverage,
     coverage_chart,
@@ -108,8 +108,9 @@ def conformalise(
             regressor, confidence_level=level, conformity_score="absolute", prefit=True
         )
     elif method == "cqr":
+        low, high = quantiles
         conformal = ConformalizedQuantileRegressor(
-            [*quantiles, regressor], confidence_level=level, prefit=True
+            [low, high, Midpoint(low, high)], confidence_level=level, prefit=True
         )
     else:
         raise ValueError(f"unknown interval method {method!r}")
