@@ -27,6 +27,10 @@ KNOWN_METRICS: tuple[tuple[str, str, bool | None], ...] = (
     ("coverage", "Coverage", None),
     # Narrower is better only at equal coverage, so neither has a "best".
     ("mean_width", "Mean width", None),
+    # A fixed band of ±0.30 around the point estimate, the naive comparison.
+    ("band_30_coverage", "±0.30 band coverage", None),
+    # How much interval widths vary between pairs (0: one width for all).
+    ("width_spread", "Width spread", None),
 )
 # Scalar entries that describe the evaluation set rather than score the model.
 NOT_SCORES = {"n", "positive_rate", "samples", "nominal_coverage"}
