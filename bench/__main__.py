@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import latency, training, trend, worlds
+from bench import latency, roi, training, trend, worlds
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -27,6 +27,8 @@ TARGETS = {
     # trend: the chosen forecasts' backtest MASE over naive's, and training time
     "trend_mase_ratio_max": 0.9,
     "trend_train_seconds_max": 120,
+    "roi_coverage_gap_max": 0.03,
+    "roi_train_20k_seconds_max": 60,
 }
 
 
@@ -74,6 +76,9 @@ def main() -> None:
                 print("== quality on a later held-out window", flush=True)
                 results["holdout_quality"] = training.holdout_quality(world.app)
                 print(f"   {results['holdout_quality']}", flush=True)
+                print("== roi intervals on a later held-out window", flush=True)
+                results["roi"] = roi.run(world.app)
+                print(f"   {results['roi']}", flush=True)
                 print("== latency", flush=True)
                 results["latency_in_process"] = latency.in_process()
                 results["ranking"] = latency.ranking()
@@ -150,6 +155,33 @@ def verdict(results: dict) -> dict:
         checks["trend_train_seconds"] = {
             "value": demo["train_seconds"],
             "ok": demo["train_seconds"] <= TARGETS["trend_train_seconds_max"],
+        }
+    checks.update(roi_verdict(results))
+    return checks
+
+
+def roi_verdict(results: dict) -> dict:
+    """Compare the roi figures with their targets (coverage near nominal, training time)."""
+    figures = results.get("roi")
+    if not figures:
+        return {}
+    held = figures["holdout"]
+    gap = abs(held["coverage"] - held["nominal_coverage"])
+    checks = {
+        "roi_holdout_coverage": {
+            "value": held["coverage"],
+            "nominal": held["nominal_coverage"],
+            "mean_width": held["mean_width"],
+            "band_30_points_coverage": held["band_30_points_coverage"],
+            "ok": gap <= TARGETS["roi_coverage_gap_max"],
+        }
+    }
+    if not results.get("quick"):
+        seconds = figures["training"]["seconds"]
+        checks["roi_train_20k_seconds"] = {
+            "value": seconds,
+            "samples": figures["training"]["samples"],
+            "ok": seconds <= TARGETS["roi_train_20k_seconds_max"],
         }
     return checks
 

@@ -43,6 +43,7 @@ class Ctx:
 # (method, template) -> an admin's request that succeeds: (url, keyword arguments)
 EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ("post", "/predict/match"): ("/predict/match", {"json": PAIR}),
+    ("post", "/predict/roi"): ("/predict/roi", {"json": PAIR}),
     ("post", "/predict/match/batch"): (
         "/predict/match/batch",
         {"json": {"pairs": [PAIR]}},
@@ -130,6 +131,7 @@ def a_run(ctx: Ctx) -> None:
 Case = Callable[[Ctx], object]
 PREDICT = "/predict/match"
 BATCH = "/predict/match/batch"
+ROI = "/predict/roi"
 CASES: dict[tuple[str, str, int], Case] = {
     ("post", PREDICT, 200): lambda c: body(c, "POST", PREDICT, 200, PAIR),
     ("post", PREDICT, 400): lambda c: body(c, "POST", PREDICT, 400, b"{"),
@@ -143,6 +145,14 @@ CASES: dict[tuple[str, str, int], Case] = {
     ("post", PREDICT, 422): lambda c: body(
         c, "POST", PREDICT, 422, {"company_id": "C"}
     ),
+    ("post", ROI, 200): lambda c: body(c, "POST", ROI, 200, PAIR),
+    ("post", ROI, 400): lambda c: body(c, "POST", ROI, 400, b'{"company_id": '),
+    ("post", ROI, 403): lambda c: body(c, "POST", ROI, 403, OTHERS_PAIR, "brand"),
+    ("post", ROI, 404): lambda c: body(
+        c, "POST", ROI, 404, {**PAIR, "influencer_id": "INF-X"}
+    ),
+    ("post", ROI, 413): lambda c: body(c, "POST", ROI, 413, HUGE),
+    ("post", ROI, 422): lambda c: body(c, "POST", ROI, 422, {**PAIR, "budget": -1}),
     ("post", BATCH, 200): lambda c: body(c, "POST", BATCH, 200, {"pairs": [PAIR]}),
     ("post", BATCH, 400): lambda c: body(c, "POST", BATCH, 400, b"[1, NaN]"),
     ("post", BATCH, 403): lambda c: body(

@@ -103,7 +103,9 @@ def test_a_bad_train_body_is_422(api, admin_token, world, redis, body):
 def test_an_unknown_type_is_404_naming_the_installed_ones(
     api, admin_token, world, redis
 ):
-    response = api.call("POST", "/train", 404, token=admin_token, json={"type": "roi"})
+    response = api.call(
+        "POST", "/train", 404, token=admin_token, json={"type": "no_such_type"}
+    )
     assert "match_success" in response.get_json()["details"]
     assert runs() == []
 
@@ -178,7 +180,8 @@ def test_models_lists_every_installed_type_including_third_party(
     installed_types(app).add(ThirdPartyModel())
     models = api.call("GET", "/models", 200, token=admin_token).get_json()["models"]
     by_type = {m["type"]: m for m in models}
-    assert set(by_type) == {"match_success", "third_party_roi"}
+    assert set(by_type) == {*installed_types(app).names()}
+    assert {"match_success", "roi", "third_party_roi"} <= set(by_type)
     assert by_type["third_party_roi"]["score_label"] == "expected ROI"
     assert all(m["active_version"] is None for m in models)
     detail = api.call(

@@ -157,7 +157,11 @@ def test_scheduler_job_runs_on_a_real_worker(app, redis, small_world):
 
     db.session.expire_all()
     runs = db.session.scalars(db.select(TrainingRun)).all()
-    assert [(r.trigger, r.status) for r in runs] == [("auto", "succeeded")]
+    by_type = {r.model_type: (r.trigger, r.status) for r in runs}
+    assert len(by_type) == len(runs)  # one run per type
+    # Every type retrained on outcomes does: match_success and roi.
+    assert by_type["match_success"] == ("auto", "succeeded")
+    assert by_type["roi"] == ("auto", "succeeded")
 
 
 def test_reaper_fails_runs_whose_job_was_lost(app, redis, small_world):

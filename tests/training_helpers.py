@@ -33,3 +33,22 @@ def train_version(params: dict | None = None) -> ModelVersion:
     db.session.commit()
     version_id = train_model(run.id)
     return db.session.get(ModelVersion, version_id)
+
+
+# Fast roi settings: one regressor, two time windows, CQR intervals at 90 %.
+FAST_ROI_PARAMS = {
+    "algorithm": "ridge",
+    "interval_method": "cqr",
+    "n_splits": 2,
+    "coverage": 0.9,
+}
+
+
+def train_roi_version(params: dict | None = None) -> ModelVersion:
+    """Train a roi version in-process, as the worker would; return it."""
+    from workers.training import train_model
+
+    run = TrainingRun(model_type="roi", params=params or FAST_ROI_PARAMS)
+    db.session.add(run)
+    db.session.commit()
+    return db.session.get(ModelVersion, train_model(run.id))

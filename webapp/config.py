@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "MIN_TRAINING_SAMPLES": 200,
     # brand-side success_rating at or above this (and completed) counts as a success
     "SUCCESS_MIN_RATING": 4,
+    # coverage of the history-based ROI interval when no roi model can serve
+    "ROI_FALLBACK_COVERAGE": 0.9,
     # largest number of pairs in one batch prediction call
     "API_MAX_BATCH": 1000,
     # prediction log rows older than this many days are purged by the scheduler

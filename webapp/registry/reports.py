@@ -24,9 +24,16 @@ KNOWN_METRICS: tuple[tuple[str, str, bool | None], ...] = (
     ("mae", "MAE", True),
     ("r2", "R²", False),
     ("mape", "MAPE", True),
+    ("coverage", "Coverage", None),
+    # Narrower is better only at equal coverage, so neither has a "best".
+    ("mean_width", "Mean width", None),
+    # A fixed band of ±0.30 around the point estimate, the naive comparison.
+    ("band_30_coverage", "±0.30 band coverage", None),
+    # How much interval widths vary between pairs (0: one width for all).
+    ("width_spread", "Width spread", None),
 )
 # Scalar entries that describe the evaluation set rather than score the model.
-NOT_SCORES = {"n", "positive_rate", "samples"}
+NOT_SCORES = {"n", "positive_rate", "samples", "nominal_coverage"}
 IMPORTANCE_SHOWN = 15
 
 
@@ -125,9 +132,15 @@ def candidate_rows(version: ModelVersion | None) -> list[dict[str, Any]]:
             "brier": scores.get("brier"),
             "fold_roc_auc": scores.get("fold_roc_auc") or [],
             "fold_brier": scores.get("fold_brier") or [],
+            # Regression types score candidates by MAE and R² instead.
+            "mae": scores.get("mae"),
+            "r2": scores.get("r2"),
+            "fold_mae": scores.get("fold_mae") or [],
         }
         for name, scores in candidates.items()
     ]
+    if rows and rows[0]["roc_auc"] is None and rows[0]["mae"] is not None:
+        return sorted(rows, key=lambda r: r["mae"])
     return sorted(rows, key=lambda r: -(r["roc_auc"] or 0.0))
 
 
@@ -145,10 +158,11 @@ def plugin_charts(versions: list[ModelVersion]) -> list[dict[str, Any]]:
                 continue
             entry = merged.setdefault(chart["key"], {**chart, "datasets": []})
             prefix = f"v{version.version} " if len(versions) > 1 else ""
-            entry["datasets"] += [
-                {**d, "label": prefix + str(d.get("label", ""))}
-                for d in chart.get("datasets") or []
-            ]
+            for d in chart.get("datasets") or []:
+                renamed = {**d, "label": prefix + str(d.get("label", ""))}
+                if d.get("fill"):  # a band fills to another dataset, named by label
+                    renamed["fill"] = prefix + str(d["fill"])
+                entry["datasets"].append(renamed)
     return list(merged.values())
 
 

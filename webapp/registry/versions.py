@@ -17,6 +17,8 @@ from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.registry import artifacts
 from webapp.registry.artifacts import StoredArtifact
 from webapp.registry.contract import SeriesData, TrainingData, TrainResult
+from webapp.registry.plugins import installed_types
+from webapp.registry.reports import KNOWN_METRICS
 
 
 class RegistryActionError(ValueError):
@@ -31,8 +33,29 @@ class ConfirmationNeeded(RegistryActionError):
         self.regression = regression
 
 
-# The held-out score a promotion must not lower without the admin saying so.
+# The held-out score a promotion must not lower without the admin saying so, for
+# types that are not installed; installed types name theirs (``primary_metric``).
 HELD_OUT_METRIC, HELD_OUT_LABEL = "roc_auc", "ROC AUC"
+
+
+@dataclass(frozen=True)
+class HeldOutMetric:
+    """The metric versions of a type are compared on, and which way is better."""
+
+    key: str
+    label: str
+    higher_is_better: bool
+
+    @classmethod
+    def of(cls, model_type: str) -> HeldOutMetric:
+        """Return the primary metric of ``model_type`` (ROC AUC when not installed)."""
+        types = installed_types(current_app)
+        if model_type not in types:
+            return cls(HELD_OUT_METRIC, HELD_OUT_LABEL, True)
+        kind = types.get(model_type)
+        labels = {key: label for key, label, _ in KNOWN_METRICS}
+        key = kind.primary_metric
+        return cls(key, labels.get(key, key.replace("_", " ")), kind.higher_is_better)
 
 
 @dataclass(frozen=True)
@@ -43,19 +66,20 @@ class Regression:
     active: ModelVersion
     score: float
     active_score: float
+    metric_label: str = HELD_OUT_LABEL
 
     def message(self) -> str:
         """Describe the regression for the confirmation the admin is asked for."""
         return (
-            f"{self.version.label} has a worse held-out {HELD_OUT_LABEL} "
+            f"{self.version.label} has a worse held-out {self.metric_label} "
             f"({self.score:.3f}) than the active v{self.active.version} "
             f"({self.active_score:.3f})."
         )
 
 
-def held_out_score(version: ModelVersion) -> float | None:
-    """Return the version's held-out score, or None when it stored none."""
-    value = (version.metrics or {}).get(HELD_OUT_METRIC)
+def held_out_score(version: ModelVersion, key: str = HELD_OUT_METRIC) -> float | None:
+    """Return the version's held-out score ``key``, or None when it stored none."""
+    value = (version.metrics or {}).get(key)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
@@ -66,15 +90,22 @@ def regression(
 ) -> Regression | None:
     """Return how ``version`` scores worse than the active version, or None.
 
+    Scores are the type's primary metric, in its direction (a higher MAE is worse).
+
     :param active: the active version when the caller has it (saves a query).
     """
     active = active or active_version(version.model_type)
     if active is None or active.id == version.id:
         return None
-    score, active_score = held_out_score(version), held_out_score(active)
-    if score is None or active_score is None or score >= active_score:
+    metric = HeldOutMetric.of(version.model_type)
+    score = held_out_score(version, metric.key)
+    active_score = held_out_score(active, metric.key)
+    if score is None or active_score is None:
         return None
-    return Regression(version, active, score, active_score)
+    worse = score < active_score if metric.higher_is_better else score > active_score
+    if not worse:
+        return None
+    return Regression(version, active, score, active_score, metric.label)
 
 
 def library_versions() -> dict[str, str]:
@@ -302,7 +333,10 @@ def summary(version: ModelVersion) -> dict[str, Any]:
         },
         "metrics": {
             k: metrics[k]
-            for k in ("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece")
+            for k in (
+                *("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece"),
+                *("r2", "mae", "rmse", "coverage", "mean_width"),
+            )
             if k in metrics
         },
         "sha256": version.sha256,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp import serving
 from webapp.extensions import db
 from webapp.models import Company, Influencer
-from webapp.serving import forecasts
+from webapp.serving import forecasts, roi
 from webapp.views.api.auth import api_user, may_see_pair, own_ids
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
@@ -91,6 +91,19 @@ def predict_match():
     if rows is None:
         raise ApiError(404, "not_found", found.unknown([body]))
     [answer] = serving.predict_pairs([rows], [body.get("budget")], source="api")
+    return jsonify(answer)
+
+
+@bp.post("/predict/roi")
+def predict_roi():
+    """Estimate the ROI of one influencer-company pair with its interval (404 for an unknown id)."""
+    body = json_body("PredictRequest")
+    check_allowed([body])
+    found = Lookup([body])
+    rows = found.rows(body)
+    if rows is None:
+        raise ApiError(404, "not_found", found.unknown([body]))
+    [answer] = roi.estimate_pairs([rows], [body.get("budget")], source="api")
     return jsonify(answer)
 
 

@@ -54,16 +54,16 @@ class Scored:
 
 
 def _usable_version(
-    subject: str,
+    subject: str, model_type: str = MATCH_TYPE
 ) -> tuple[ServedVersion | None, Any, str | None, str | None]:
-    """Return (version, artifact, variant, fallback reason) for ``subject``.
+    """Return (version, artifact, variant, fallback reason) of ``model_type`` for ``subject``.
 
     This process verifies an artifact before its first load (sha256, then the
     feature names); a version whose artifact verifies again is cleared of the
     problem admins were shown.
     """
     state = serving_state()
-    chosen = route(state.active, MATCH_TYPE, subject)
+    chosen = route(state.active, model_type, subject)
     version = chosen.version
     if version is None:
         return None, None, None, chosen.reason

@@ -28,6 +28,7 @@ from webapp.marketplace.forms import (
     TransitionForm,
 )
 from webapp.models import Collaboration, Company, Influencer, StatusChange
+from webapp.serving import roi
 from webapp.views.auth import safe_next
 
 bp = Blueprint("collaborations", __name__, url_prefix="/collaborations")
@@ -121,6 +122,11 @@ def render_detail(
         actions=actions,
         steps=timeline.steps(collaboration),
         match=timeline.match_summary(collaboration),
+        expected_roi=roi.estimate_pairs(
+            [(collaboration.influencer, collaboration.company)],
+            [collaboration.budget],
+            source="web",
+        )[0],
         side=lifecycle.side_of(user, collaboration),
         party_name=timeline.party_name,
         error=error,

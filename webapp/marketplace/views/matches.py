@@ -24,6 +24,7 @@ from webapp.learning.features import default_budget
 from webapp.marketplace import proposals
 from webapp.marketplace.forms import BrandSearchForm, InfluencerSearchForm, ProposeForm
 from webapp.models import Company, Influencer
+from webapp.serving import roi
 from webapp.views.auth import safe_next
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
@@ -110,12 +111,15 @@ def influencers():
         ranked = serving.rank_influencers(
             company, limit=values.get("limit") or DEFAULT_LIMIT, filters=filters
         )
-        results = decorate(
-            ranked,
-            lambda r: round(
-                default_budget(
-                    r["influencer"]["rate_per_post"], company.budget_per_campaign
-                )
+        results = with_expected_roi(
+            company,
+            decorate(
+                ranked,
+                lambda r: round(
+                    default_budget(
+                        r["influencer"]["rate_per_post"], company.budget_per_campaign
+                    )
+                ),
             ),
         )
     return render_template(
@@ -126,6 +130,27 @@ def influencers():
         scorer=scorer(results),
         propose_form=ProposeForm(),
     )
+
+
+def with_expected_roi(
+    company: Company, results: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add each ranked influencer's expected ROI on the offered budget (``roi``)."""
+    if not results:
+        return results
+    wanted = [r["influencer"]["id"] for r in results]
+    found = {
+        i.external_id: i
+        for i in db.session.scalars(
+            select(Influencer).where(Influencer.external_id.in_(wanted))
+        )
+    }
+    estimates = roi.estimate_pairs(
+        [(found[w], company) for w in wanted],
+        [float(r["budget"]) for r in results],
+        source="web",
+    )
+    return [{**r, "roi": e} for r, e in zip(results, estimates, strict=True)]
 
 
 def chosen_influencer() -> Influencer | None:

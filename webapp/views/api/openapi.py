@@ -278,6 +278,21 @@ def paths() -> dict[str, Any]:
                 body="PredictRequest",
             )
         },
+        "/predict/roi": {
+            "post": operation(
+                "predictRoi",
+                "Estimate the ROI one influencer-company pair will achieve, with "
+                "a prediction interval.",
+                ok("RoiPrediction", "The estimate (logged)."),
+                PREDICT_ERRORS,
+                body="PredictRequest",
+                description="The interval is conformal: on held-out later windows "
+                "it contained the reported ROI about `coverage` of the time. "
+                "Without a usable roi model the answer is the median ROI brands "
+                "reported for this brand (else the creator's niche, else everyone) "
+                "with its empirical interval, and fallback is true.",
+            )
+        },
         "/predict/match/batch": {
             "post": operation(
                 "predictMatchBatch",

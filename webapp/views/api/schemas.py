@@ -150,6 +150,37 @@ RESPONSES: dict[str, Any] = {
     "Prediction": closed(
         {"influencer_id": EXTERNAL_ID, "company_id": EXTERNAL_ID, **RESULT}
     ),
+    "RoiPrediction": closed(
+        {
+            "influencer_id": EXTERNAL_ID,
+            "company_id": EXTERNAL_ID,
+            "expected_roi": {
+                "type": "number",
+                "description": "Expected return on investment as a fraction of "
+                "the spend: 0.25 means +25 %.",
+            },
+            "interval": {
+                "type": "array",
+                "items": {"type": "number"},
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "[low, high] of the prediction interval.",
+            },
+            "coverage": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 1,
+                "description": "Nominal share of outcomes the interval contains.",
+            },
+            "model": ref("ModelRef"),
+            "fallback": {
+                "type": "boolean",
+                "description": "True when no roi model could serve and the "
+                "history-based estimate answered.",
+            },
+            "fallback_reason": {"type": ["string", "null"]},
+        }
+    ),
     "PairError": closed(
         {
             "influencer_id": EXTERNAL_ID,

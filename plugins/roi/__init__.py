@@ -1,0 +1,1 @@
+"""The roi model type: what return on investment will a collaboration achieve?"""

@@ -1,0 +1,82 @@
+"""The ``roi`` target: the ROI the brand reported for a finished collaboration.
+
+Rows are finished collaborations whose brand-side rating states ``roi_achieved``,
+in proposal order, with the same point-in-time pair features as ``success``
+(``training_data.pair_features_at_proposal``). A row's label became known when
+its brand rating last changed (its latest revision), never earlier, so
+time-ordered validation trains only on ROIs known before each window.
+Collaborations of opted-out members are left out (``consent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from webapp.extensions import db
+from webapp.learning import features
+from webapp.learning.consent import excluded_collaborations
+from webapp.learning.training_data import pair_features_at_proposal
+from webapp.models import Collaboration, Outcome, OutcomeRevision
+from webapp.registry.contract import TrainingData, TrainingFailed
+
+
+def roi_data(config: Mapping[str, Any]) -> TrainingData:
+    """Label finished collaborations with the ROI their brand reported (0.25 = +25 %)."""
+    brand = aliased(Outcome)
+    last_revision = (
+        select(func.max(OutcomeRevision.recorded_at))
+        .where(OutcomeRevision.outcome_id == brand.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Collaboration.id,
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Collaboration.proposed_on,
+            Collaboration.budget,
+            Collaboration.match_snapshot,
+            brand.roi_achieved,
+            func.coalesce(last_revision, brand.rated_at).label("known_at"),
+        )
+        .join(
+            brand,
+            and_(
+                brand.collaboration_id == Collaboration.id,
+                brand.rater_side == "company",
+            ),
+        )
+        .where(
+            Collaboration.status.in_(("completed", "cancelled")),
+            brand.roi_achieved.is_not(None),
+            Collaboration.id.not_in(excluded_collaborations()),
+        )
+        .order_by(Collaboration.proposed_on, Collaboration.id)
+    ).all()
+    if not rows:
+        raise TrainingFailed(
+            "No finished collaboration has a brand rating with a reported ROI yet."
+        )
+    known = [_naive(r.known_at) for r in rows]
+    return TrainingData(
+        X=pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"])),
+        y=np.array([r.roi_achieved for r in rows], dtype=float),
+        feature_names=list(features.FEATURE_NAMES),
+        times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
+        target="roi",
+        label_times=np.array(known, dtype="datetime64[s]"),
+        row_ids=np.array([r.id for r in rows], dtype=np.int64),
+        meta={"label": "roi_achieved of the brand's rating (latest revision)"},
+    )
+
+
+def _naive(value: Any) -> Any:
+    """Return a datetime without tzinfo (SQLite hands back strings for subqueries)."""
+    if isinstance(value, str):
+        return np.datetime64(value.replace(" ", "T")[:19], "s")
+    return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) else value
