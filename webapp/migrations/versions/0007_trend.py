@@ -1,7 +1,7 @@
 """trend retraining: the highest niche-activity id a training run saw
 
 Revision ID: 0007_trend
-Revises: 0004_lifecycle
+Revises: 0005_leaks_a
 Create Date: 2026-12-02 12:00:00
 
 Model types that retrain on new activity (RetrainPolicy(on="activity"))
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_trend'
-down_revision = '0004_lifecycle'
+down_revision = '0005_leaks_a'
 branch_labels = None
 depends_on = None
 
