@@ -22,7 +22,7 @@ def test_health_reports_everything_up(api_client, token, redis):
         "database": {"ok": True, "backend": db.engine.dialect.name, "error": None},
         "redis": {"ok": True, "error": None},
         "workers": 0,
-        "active_versions": {"match_success": None},
+        "active_versions": {"match_success": None, "trend": None},
         "problems": [],
     }
 
@@ -47,7 +47,7 @@ def test_health_counts_registered_workers_and_active_versions(api_client, token,
     finally:
         worker.register_death()
     assert body["workers"] == 1
-    assert body["active_versions"] == {"match_success": 3}
+    assert body["active_versions"] == {"match_success": 3, "trend": None}
 
 
 def test_health_is_503_degraded_when_redis_is_down(app, world, token):

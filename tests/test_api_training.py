@@ -178,7 +178,7 @@ def test_models_lists_every_installed_type_including_third_party(
     installed_types(app).add(ThirdPartyModel())
     models = api.call("GET", "/models", 200, token=admin_token).get_json()["models"]
     by_type = {m["type"]: m for m in models}
-    assert set(by_type) == {"match_success", "third_party_roi"}
+    assert set(by_type) == {"match_success", "third_party_roi", "trend"}
     assert by_type["third_party_roi"]["score_label"] == "expected ROI"
     assert all(m["active_version"] is None for m in models)
     detail = api.call(
