@@ -72,7 +72,7 @@ class SpamScore(ModelType):
 def test_index_lists_every_installed_type_with_a_train_button(app, admin):
     installed_types(app).add(SpamScore())
     page = admin.get("/models/").get_data(as_text=True)
-    for name in ("match_success", "spam_score"):
+    for name in ("match_success", "spam_score", "trend"):
         assert f'id="type-{name}"' in page
         assert f'href="/runs/new?type={name}"' in page
     assert "How likely a profile is spam." in page

@@ -91,3 +91,19 @@ def test_the_train_page_shows_the_trend_form(client, auth, world):
     auth.login(world["admin"].email)
     page = client.get("/runs/new?type=trend").get_data(as_text=True)
     assert "Backtest horizon" in page and "Largest ARIMA p and q" in page
+
+
+def test_the_registry_api_lists_trend_metrics(app, client, world):
+    from api_support import ApiClient, issue_token
+
+    seed_activity(months=30)
+    version = train_trend()
+    body = (
+        ApiClient(client)
+        .call("GET", "/models/trend", 200, token=issue_token(world["admin"]))
+        .get_json()
+    )
+    [listed] = body["versions"]
+    assert listed["version"] == version.version
+    assert set(listed["metrics"]) == {"mase", "mase_naive", "beats_naive_share"}
+    assert listed["metrics"]["mase"] < listed["metrics"]["mase_naive"]

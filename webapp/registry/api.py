@@ -26,7 +26,9 @@ def type_summary(model_type: ModelType) -> dict[str, Any]:
         "description": model_type.description,
         "target": model_type.target,
         "score_label": model_type.score_label,
-        "active_version": versions.summary(active) if active else None,
+        "active_version": versions.summary(active, model_type.summary_metrics)
+        if active
+        else None,
         "links": {"self": url_for("api.model", model_type=model_type.name)},
     }
 
@@ -70,8 +72,9 @@ def model(model_type: str):
         .where(ModelVersion.model_type == model_type)
         .order_by(ModelVersion.version.desc())
     )
+    kind = installed.get(model_type)
     return jsonify(
-        model=type_summary(installed.get(model_type)),
-        versions=[versions.summary(version) for version in rows],
+        model=type_summary(kind),
+        versions=[versions.summary(version, kind.summary_metrics) for version in rows],
         deployments=[deployment_summary(d) for d in versions.deployments(model_type)],
     )

@@ -316,8 +316,20 @@ def deployments(model_type: str | None = None, limit: int = 50) -> list[Deployme
     return list(db.session.scalars(query))
 
 
-def summary(version: ModelVersion) -> dict[str, Any]:
-    """Return the JSON description of a version (API and pages)."""
+# The metrics a version's summary lists when its type names none (summary_metrics).
+SUMMARY_METRICS = (
+    *("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece"),
+    *("r2", "mae", "rmse", "coverage", "mean_width"),
+)
+
+
+def summary(
+    version: ModelVersion, metric_keys: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Return the JSON description of a version (API and pages).
+
+    :param metric_keys: the type's ``summary_metrics``; None lists the defaults.
+    """
     metrics = version.metrics or {}
     return {
         "id": version.id,
@@ -333,11 +345,10 @@ def summary(version: ModelVersion) -> dict[str, Any]:
         },
         "metrics": {
             k: metrics[k]
-            for k in (
-                *("roc_auc", "pr_auc", "brier", "log_loss", "accuracy", "ece"),
-                *("r2", "mae", "rmse", "coverage", "mean_width"),
-            )
+            for k in metric_keys or SUMMARY_METRICS
             if k in metrics
+            and (metrics[k] is None or isinstance(metrics[k], int | float))
+            and not isinstance(metrics[k], bool)
         },
         "sha256": version.sha256,
         "size_bytes": version.size_bytes,
