@@ -81,15 +81,21 @@ class Lookup:
         return None if influencer is None or company is None else (influencer, company)
 
 
-@bp.post("/predict/match")
-def predict_match():
-    """Predict the success of one influencer-company pair (404 for an unknown id)."""
+def one_pair() -> tuple[dict[str, Any], tuple[Influencer, Company]]:
+    """Return the validated single-pair body and its rows (403/404 as for any pair)."""
     body = json_body("PredictRequest")
     check_allowed([body])
     found = Lookup([body])
     rows = found.rows(body)
     if rows is None:
         raise ApiError(404, "not_found", found.unknown([body]))
+    return body, rows
+
+
+@bp.post("/predict/match")
+def predict_match():
+    """Predict the success of one influencer-company pair (404 for an unknown id)."""
+    body, rows = one_pair()
     [answer] = serving.predict_pairs([rows], [body.get("budget")], source="api")
     return jsonify(answer)
 
@@ -97,12 +103,7 @@ def predict_match():
 @bp.post("/predict/roi")
 def predict_roi():
     """Estimate the ROI of one influencer-company pair with its interval (404 for an unknown id)."""
-    body = json_body("PredictRequest")
-    check_allowed([body])
-    found = Lookup([body])
-    rows = found.rows(body)
-    if rows is None:
-        raise ApiError(404, "not_found", found.unknown([body]))
+    body, rows = one_pair()
     [answer] = roi.estimate_pairs([rows], [body.get("budget")], source="api")
     return jsonify(answer)
 

@@ -53,7 +53,7 @@ class Scored:
         }
 
 
-def _usable_version(
+def usable_version(
     subject: str, model_type: str = MATCH_TYPE
 ) -> tuple[ServedVersion | None, Any, str | None, str | None]:
     """Return (version, artifact, variant, fallback reason) of ``model_type`` for ``subject``.
@@ -134,7 +134,7 @@ def _fallback_scored(rows: np.ndarray, explain: bool, reason: str | None) -> Sco
     )
 
 
-def _model_failed(version: ServedVersion, error: Exception) -> str:
+def model_failed(version: ServedVersion, error: Exception) -> str:
     """Log and record a model that failed at predict time; return the fallback reason."""
     reason = f"{version.label} failed at predict time: {type(error).__name__}: {error}"
     log.exception("serving falls back: %s", reason)
@@ -160,7 +160,7 @@ def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
     Whatever goes wrong with a model (its artifact refused, or any error while
     it predicts) the fallback answers, and the failure is logged and recorded.
     """
-    version, artifact, variant, reason = _usable_version(subject)
+    version, artifact, variant, reason = usable_version(subject)
     if version is None or len(rows) == 0:
         return _fallback_scored(rows, explain, reason)
     plugin = installed_types(current_app).get(MATCH_TYPE)
@@ -171,7 +171,7 @@ def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
             predictions, explained = plugin.predict(artifact, rows), None
         _check_predictions(predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
-        return _fallback_scored(rows, explain, _model_failed(version, error))
+        return _fallback_scored(rows, explain, model_failed(version, error))
     extra = predictions.extra
     return Scored(
         predictions.score,
@@ -198,7 +198,7 @@ def contributions(scored: Scored, rows: np.ndarray) -> np.ndarray:
     try:
         return np.asarray(plugin.explain(scored.artifact, rows), dtype=float)
     except Exception as error:  # any model failure: explain with the fallback
-        _model_failed(scored.version, error)
+        model_failed(scored.version, error)
         return fallback.explain(rows)
 
 

@@ -23,7 +23,7 @@ from webapp.learning.consent import excluded_collaborations
 from webapp.models import Collaboration, Company, Influencer, Outcome, PredictionLog
 from webapp.registry.plugins import installed_types
 from webapp.serving import pools
-from webapp.serving.predict import _model_failed, _usable_version
+from webapp.serving.predict import model_failed, usable_version
 from webapp.serving.routing import ServedVersion
 from webapp.serving.state import serving_state
 
@@ -139,7 +139,7 @@ def _check(predictions, n: int) -> None:
 
 def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
     """Estimate ROI for feature ``rows`` of ``pairs`` with the version routed for ``subject``."""
-    version, artifact, variant, reason = _usable_version(subject, ROI_TYPE)
+    version, artifact, variant, reason = usable_version(subject, ROI_TYPE)
     if version is None:
         return _fallback(pairs, reason)
     plugin = installed_types(current_app).get(ROI_TYPE)
@@ -147,7 +147,7 @@ def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
         predictions = plugin.predict(artifact, rows)
         _check(predictions, len(rows))
     except Exception as error:  # any model failure: the history estimate serves
-        return _fallback(pairs, _model_failed(version, error))
+        return _fallback(pairs, model_failed(version, error))
     interval = predictions.interval
     return RoiScored(
         np.asarray(predictions.score, float),
