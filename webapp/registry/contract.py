@@ -188,8 +188,13 @@ class Predictions:
     interval: Interval | None = None
     # A categorical level per row, e.g. "low" | "medium" | "high".
     level: np.ndarray | None = None
-    # Signed per-feature contributions (n x f), aligned with the feature names.
+    # Signed per-factor contributions (n x k): aligned with the input feature
+    # names, or with ``factor_names`` when the type explains in its own terms.
     factors: np.ndarray | None = None
+    # Names of the factor columns when they are not the input features (e.g. risk checks).
+    factor_names: list[str] | None = None
+    # The value shown with each factor (n x k, e.g. a robust z-score); None: the input value.
+    factor_values: np.ndarray | None = None
     # Deprecated untyped extras; removed once every caller reads the typed fields.
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -302,6 +307,13 @@ class ModelType:
     score_label: ClassVar[str] = "score"
     # True when predict(..., explain=True) fills ``factors``.
     can_explain: ClassVar[bool] = False
+    # Which feature columns a pair type's rows hold (``webapp.learning.feature_sets``):
+    # "pair" (the pair features) or "pair_checks" (pair features plus profile checks).
+    features: ClassVar[str] = "pair"
+    # Words for factor names that are not pair features (``Predictions.factor_names``).
+    factor_labels: ClassVar[dict[str, str]] = {}
+    # The values ``Predictions.level`` may take, in rising order (Output.LEVEL).
+    levels: ClassVar[tuple[str, ...]] = ()
     retraining: ClassVar[RetrainPolicy] = RetrainPolicy()
     params_form: ClassVar[type[Form]] = EmptyParamsForm
 
