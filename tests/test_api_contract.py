@@ -24,6 +24,8 @@ from openapi_spec_validator import validate
 
 from webapp.extensions import db
 from webapp.models import TrainingRun
+from webapp.registry.plugins import installed_types
+from webapp.views.api import declared
 from webapp.views.api.openapi import document
 
 PAIR = {"influencer_id": "INF-A", "company_id": "CO-A"}
@@ -51,6 +53,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ("get", "/recommendations"): ("/recommendations?company_id=CO-A", {}),
     ("post", "/train"): ("/train", {"json": {"type": "match_success"}}),
     ("get", "/trends"): ("/trends?horizon=4", {}),
+    ("get", "/forecasts/trend"): ("/forecasts/trend?horizon=3", {}),
     ("get", "/runs/{run_id}"): ("/runs/1", {}),
     ("get", "/models"): ("/models", {}),
     ("get", "/models/{model_type}"): ("/models/match_success", {}),
@@ -175,6 +178,12 @@ CASES: dict[tuple[str, str, int], Case] = {
     ("get", "/trends", 200): lambda c: example(c, ("get", "/trends"), 200),
     ("get", "/trends", 400): lambda c: c.api.call(
         "GET", "/trends?horizon=0", 400, token=c.tokens["creator"]
+    ),
+    ("get", "/forecasts/trend", 200): lambda c: example(
+        c, ("get", "/forecasts/trend"), 200, token_role="creator"
+    ),
+    ("get", "/forecasts/trend", 400): lambda c: c.api.call(
+        "GET", "/forecasts/trend?horizon=53", 400, token=c.tokens["creator"]
     ),
     ("post", "/train", 202): lambda c: example(c, ("post", "/train"), 202),
     ("post", "/train", 400): lambda c: body(c, "POST", "/train", 400, b'"match"'),
@@ -326,16 +335,26 @@ def test_batch_limit_in_the_document_follows_the_config(app):
     assert pairs["pairs"]["maxItems"] == 7
 
 
+def declared_routes(app, template: str) -> list[str]:
+    """Return the concrete paths a declared route stands for (one per installed type)."""
+    types = installed_types(app)
+    if template == "/predict/<model_type>":
+        return [f"/predict/{t.name}" for t in declared.pair_types(types)]
+    if template == "/forecasts/<model_type>":
+        return [f"/forecasts/{t.name}" for t in declared.series_types(types)]
+    return [template]
+
+
 def test_every_api_route_is_documented_and_nothing_else(app):
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            template = rule.rule.removeprefix(PREFIX)
-            template = template.replace("<int:run_id>", "{run_id}")
-            template = template.replace("<model_type>", "{model_type}")
-            template = template.replace("<external_id>", "{external_id}")
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                routes.add((method.lower(), template))
+            for template in declared_routes(app, rule.rule.removeprefix(PREFIX)):
+                template = template.replace("<int:run_id>", "{run_id}")
+                template = template.replace("<model_type>", "{model_type}")
+                template = template.replace("<external_id>", "{external_id}")
+                for method in rule.methods - {"HEAD", "OPTIONS"}:
+                    routes.add((method.lower(), template))
     documented = {(m, t) for m, t, _ in documented_responses(document(app))}
     assert routes == documented
     assert set(EXAMPLES) == documented

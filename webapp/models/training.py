@@ -177,6 +177,14 @@ class PredictionLog(db.Model):
     company_id: Mapped[int | None]
     score: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float | None] = mapped_column(Float)
+    # The prediction interval and its nominal level (0.9 = 90 %), when the type has one.
+    interval_low: Mapped[float | None] = mapped_column(Float)
+    interval_high: Mapped[float | None] = mapped_column(Float)
+    interval_level: Mapped[float | None] = mapped_column(Float)
+    # A categorical level ("low" | "medium" | "high" ...), when the type declares one.
+    level: Mapped[str | None] = mapped_column(String(16))
+    # Series types: the forecast points [{"period_start", "value", "lower", "upper"}].
+    forecast: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     variant: Mapped[str | None] = mapped_column(String(64))
     # api, web, rank, batch
     source: Mapped[str] = mapped_column(String(16), default="api")

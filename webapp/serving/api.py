@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp import serving
 from webapp.extensions import db
 from webapp.models import Company, Influencer
-from webapp.serving import forecasts, roi
+from webapp.serving import forecasts, pair_types, roi
 from webapp.views.api.auth import api_user, may_see_pair, own_ids
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
@@ -105,6 +105,29 @@ def predict_roi():
     """Estimate the ROI of one influencer-company pair with its interval (404 for an unknown id)."""
     body, rows = one_pair()
     [answer] = roi.estimate_pairs([rows], [body.get("budget")], source="api")
+    return jsonify(answer)
+
+
+@bp.post("/predict/<model_type>")
+def predict_declared(model_type: str):
+    """Predict one pair with any other installed pair type (risk, third-party types).
+
+    The answer holds what the type declares (its score key, interval and
+    coverage, level, factors); an unknown or non-pair type is 404.
+    """
+    try:
+        pair_types.served_pair_type(model_type)
+    except pair_types.NotAPairType as error:
+        raise ApiError(
+            404, "not_found", {"model_type": model_type[:64], "message": str(error)}
+        ) from None
+    body, rows = one_pair()
+    try:
+        [answer] = pair_types.predict_pairs(
+            model_type, [rows], [body.get("budget")], source="api"
+        )
+    except pair_types.FallbackFailed as error:
+        raise ApiError(503, "unavailable", str(error)[:300]) from None
     return jsonify(answer)
 
 
@@ -206,5 +229,22 @@ def trends():
         args = query_args(TREND_PARAMETERS)
     except ApiError as error:
         raise ApiError(400, "invalid_query", error.details) from None
-    report = forecasts.niche_trends(args["horizon"])
+    report = forecasts.niche_trends(args["horizon"], source="api")
     return jsonify(forecasts.report_json(report, args["horizon"]))
+
+
+@bp.get("/forecasts/<model_type>")
+def series_forecasts(model_type: str):
+    """Forecast every series of any installed series type; a bad horizon is 400."""
+    try:
+        forecasts.series_type(model_type)
+    except forecasts.NotASeriesType as error:
+        raise ApiError(
+            404, "not_found", {"model_type": model_type[:64], "message": str(error)}
+        ) from None
+    try:
+        args = query_args(TREND_PARAMETERS)
+    except ApiError as error:
+        raise ApiError(400, "invalid_query", error.details) from None
+    report = forecasts.series_forecasts(model_type, args["horizon"], source="api")
+    return jsonify(forecasts.report_json(report, args["horizon"], model_type))

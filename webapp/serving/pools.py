@@ -14,7 +14,7 @@ from webapp.learning.history import HistoryIndex
 from webapp.models import Company, Influencer
 
 
-def _today_day() -> int:
+def today_day() -> int:
     """Return today's feature day: serving describes a pair as of today.
 
     History is asked for before this day, as training asks for a row before its
@@ -41,7 +41,7 @@ def pair_rows(
     co = features.encode_companies([_profile(c) for c in companies])
     inf_ids = np.array([i.id for i in influencers], dtype=np.int64)
     co_ids = np.array([c.id for c in companies], dtype=np.int64)
-    today = _today_day()
+    today = today_day()
     history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today))
     assumed = features.default_budget(inf.rate, co.budget)
     budget = np.array(
@@ -92,7 +92,7 @@ class CandidatePool:
         n = len(self.influencer_ids)
         position = int(np.searchsorted(self.company_ids, company_id))
         co = self.companies.take(np.full(n, position))
-        today = _today_day()
+        today = today_day()
         history = self.history.stats(
             self.influencer_ids, np.full(n, company_id), np.full(n, today)
         )
@@ -109,7 +109,7 @@ class CandidatePool:
         n = len(self.company_ids)
         position = int(np.searchsorted(self.influencer_ids, influencer_id))
         inf = self.influencers.take(np.full(n, position))
-        today = _today_day()
+        today = today_day()
         history = self.history.stats(
             np.full(n, influencer_id), self.company_ids, np.full(n, today)
         )

@@ -8,21 +8,23 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import insert
 
 from webapp.extensions import db
+from webapp.learning import feature_sets
 from webapp.learning.features import FEATURE_NAMES
 from webapp.learning.reasons import reason
-from webapp.models import ModelVersion, PredictionLog
+from webapp.models import ModelVersion
 from webapp.registry.artifacts import ArtifactError, verify
+from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
-from webapp.serving import fallback
+from webapp.serving import fallback, prediction_log
 from webapp.serving.routing import ServedVersion, route
 from webapp.serving.state import serving_state
 
 log = logging.getLogger(__name__)
 MATCH_TYPE = "match_success"
 TOP_FACTORS = 5
+FEATURE_NAMES_LIST = list(FEATURE_NAMES)
 
 
 @dataclass
@@ -54,13 +56,17 @@ class Scored:
 
 
 def usable_version(
-    subject: str, model_type: str = MATCH_TYPE
+    subject: str,
+    model_type: str = MATCH_TYPE,
+    feature_names: list[str] | None = FEATURE_NAMES_LIST,
 ) -> tuple[ServedVersion | None, Any, str | None, str | None]:
     """Return (version, artifact, variant, fallback reason) of ``model_type`` for ``subject``.
 
     This process verifies an artifact before its first load (sha256, then the
-    feature names); a version whose artifact verifies again is cleared of the
-    problem admins were shown.
+    ``feature_names`` serving computes; None for series types, which take no
+    feature rows); a refused artifact is recorded on the version, and a
+    version whose artifact verifies again is cleared of the problem admins
+    were shown.
     """
     state = serving_state()
     chosen = route(state.active, model_type, subject)
@@ -73,7 +79,7 @@ def usable_version(
             current_app.config["MODEL_DIR"],
             version.artifact_path,
             version.sha256,
-            feature_names=list(FEATURE_NAMES),
+            feature_names=feature_names,
         )
     except ArtifactError as error:
         _record_artifact_error(version, str(error))
@@ -99,7 +105,7 @@ def recheck_refused(rows: list[ModelVersion]) -> None:
     The models page runs this, so its banner goes away as soon as the file is
     restored, whether or not a prediction has loaded it since.
     """
-    names = list(FEATURE_NAMES)
+    types = installed_types(current_app)
     changed = False
     for row in rows:
         if not row.artifact_error:
@@ -109,7 +115,7 @@ def recheck_refused(rows: list[ModelVersion]) -> None:
                 current_app.config["MODEL_DIR"],
                 row.artifact_path,
                 row.sha256,
-                names if row.model_type == MATCH_TYPE else None,
+                served_feature_names(types, row.model_type),
             )
         except ArtifactError:
             continue
@@ -117,6 +123,16 @@ def recheck_refused(rows: list[ModelVersion]) -> None:
         changed = True
     if changed:
         db.session.commit()
+
+
+def served_feature_names(types, model_type: str) -> list[str] | None:
+    """Return the feature names serving computes for ``model_type`` (None: series type)."""
+    if model_type not in types:
+        return None
+    plugin = types.get(model_type)
+    if plugin.subject != Subject.PAIR:
+        return None
+    return feature_sets.names(plugin.features)
 
 
 def _fallback_scored(rows: np.ndarray, explain: bool, reason: str | None) -> Scored:
@@ -246,21 +262,19 @@ def log_predictions(
     source: str,
 ) -> None:
     """Write one PredictionLog row per served (row index, influencer id, company id); commit."""
-    rows = [
-        {
-            "model_type": MATCH_TYPE,
-            "version_id": scored.version.id if scored.version else None,
-            "fallback": scored.fallback,
-            "subject": subject[:100],
-            "influencer_id": influencer_id,
-            "company_id": company_id,
-            "score": float(scored.probability[i]),
-            "confidence": float(scored.confidence[i]),
-            "variant": scored.variant,
-            "source": source,
-        }
-        for i, influencer_id, company_id in served
-    ]
-    if rows:
-        db.session.execute(insert(PredictionLog), rows)
-        db.session.commit()
+    prediction_log.write(
+        [
+            prediction_log.entry(
+                MATCH_TYPE,
+                scored.version,
+                subject,
+                source,
+                score=float(scored.probability[i]),
+                confidence=float(scored.confidence[i]),
+                variant=scored.variant,
+                influencer_id=influencer_id,
+                company_id=company_id,
+            )
+            for i, influencer_id, company_id in served
+        ]
+    )

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.learning.consent import excluded_collaborations
-from webapp.models import Collaboration, Company, Influencer, Outcome, PredictionLog
+from webapp.models import Collaboration, Company, Influencer, Outcome
 from webapp.registry.plugins import installed_types
-from webapp.serving import pools
+from webapp.serving import pools, prediction_log
 from webapp.serving.predict import model_failed, usable_version
 from webapp.serving.routing import ServedVersion
 from webapp.serving.state import serving_state
@@ -189,23 +189,24 @@ def estimate_pairs(
 
 
 def _log(scored: RoiScored, pairs, subject: str, source: str) -> None:
-    """Write one PredictionLog row per estimated pair; commit."""
-    db.session.execute(
-        insert(PredictionLog),
+    """Write one PredictionLog row per estimated pair, with its interval; commit."""
+    prediction_log.write(
         [
-            {
-                "model_type": ROI_TYPE,
-                "version_id": scored.version.id if scored.version else None,
-                "fallback": scored.fallback,
-                "subject": subject[:100],
-                "influencer_id": influencer.id,
-                "company_id": company.id,
-                "score": float(scored.expected[i]),
-                "confidence": None,
-                "variant": scored.variant,
-                "source": source,
-            }
+            prediction_log.entry(
+                ROI_TYPE,
+                scored.version,
+                subject,
+                source,
+                score=float(scored.expected[i]),
+                variant=scored.variant,
+                influencer_id=influencer.id,
+                company_id=company.id,
+                interval=(
+                    float(scored.low[i]),
+                    float(scored.high[i]),
+                    scored.coverage,
+                ),
+            )
             for i, (influencer, company) in enumerate(pairs)
-        ],
+        ]
     )
-    db.session.commit()

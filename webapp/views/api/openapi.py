@@ -8,6 +8,8 @@ from flask import Flask, current_app, jsonify
 
 from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.marketplace import lifecycle
+from webapp.registry.plugins import InstalledTypes, installed_types
+from webapp.views.api import declared
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
 
@@ -265,10 +267,11 @@ def collaboration_paths() -> dict[str, Any]:
     return items
 
 
-def paths() -> dict[str, Any]:
-    """Return the path items of every API route."""
+def paths(types: InstalledTypes) -> dict[str, Any]:
+    """Return the path items of every API route (declared types' routes included)."""
     return {
         **collaboration_paths(),
+        **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(
                 "predictMatch",
@@ -418,8 +421,8 @@ def paths() -> dict[str, Any]:
     }
 
 
-def build_document(max_batch: int) -> dict[str, Any]:
-    """Return the OpenAPI document for a batch limit of ``max_batch`` pairs."""
+def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
+    """Return the OpenAPI document for a batch limit and the installed model types."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -433,10 +436,10 @@ def build_document(max_batch: int) -> dict[str, Any]:
         },
         "servers": [{"url": bp.url_prefix}],
         "security": [{"bearer": []}],
-        "paths": paths(),
+        "paths": paths(types),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": component_schemas(max_batch),
+            "schemas": {**component_schemas(max_batch), **declared.schemas(types)},
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()
             },
@@ -448,7 +451,9 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     """Return this app's OpenAPI document (built on first use)."""
     app = app or current_app._get_current_object()
     if _KEY not in app.extensions:
-        app.extensions[_KEY] = build_document(int(app.config["API_MAX_BATCH"]))
+        app.extensions[_KEY] = build_document(
+            int(app.config["API_MAX_BATCH"]), installed_types(app)
+        )
     return app.extensions[_KEY]
 
 
