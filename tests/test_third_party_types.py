@@ -272,6 +272,8 @@ def test_regression_and_series_types_train_serve_log_and_show(
     detail = client.get("/models/acme_spend")
     assert detail.status_code == 200 and "mae" in detail.get_data(as_text=True).lower()
     assert client.get("/models/acme_pulse").status_code == 200
+    page = client.get("/collaborations/C-A-active").get_data(as_text=True)
+    assert 'id="declared-acme_spend"' in page and "expected log spend" in page
 
 
 def test_unknown_or_mismatched_types_are_404(acme_app, world, make_user):

@@ -293,3 +293,28 @@ def typed_fields(scored: TypedScored, i: int) -> dict[str, Any]:
     if predictions.level is not None:
         fields["level"] = str(predictions.level[i])
     return fields
+
+
+@dataclass
+class TypedAnswer:
+    """One declared type's answer for a page: the type, and its answer or why none."""
+
+    plugin: ModelType
+    answer: dict[str, Any] | None
+    error: str | None = None
+
+
+def answers_for_pair(
+    influencer: Influencer, company: Company, budget: float | None, source: str
+) -> list[TypedAnswer]:
+    """Return every declared pair type's answer for one pair (pages show them all)."""
+    shown = []
+    for plugin in generic_pair_types():
+        try:
+            [found] = predict_pairs(
+                plugin.name, [(influencer, company)], [budget], source
+            )
+            shown.append(TypedAnswer(plugin, found))
+        except FallbackFailed as error:
+            shown.append(TypedAnswer(plugin, None, str(error)))
+    return shown

@@ -28,7 +28,7 @@ from webapp.marketplace.forms import (
     TransitionForm,
 )
 from webapp.models import Collaboration, Company, Influencer, StatusChange
-from webapp.serving import roi
+from webapp.serving import pair_types, roi
 from webapp.views.auth import safe_next
 
 bp = Blueprint("collaborations", __name__, url_prefix="/collaborations")
@@ -127,6 +127,12 @@ def render_detail(
             [collaboration.budget],
             source="web",
         )[0],
+        declared=pair_types.answers_for_pair(
+            collaboration.influencer,
+            collaboration.company,
+            collaboration.budget,
+            source="web",
+        ),
         side=lifecycle.side_of(user, collaboration),
         party_name=timeline.party_name,
         error=error,
