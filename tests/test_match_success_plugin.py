@@ -8,7 +8,10 @@ import pytest
 from plugins.match_success.artifact import Calibrator
 from plugins.match_success.evaluation import expected_calibration_error
 from plugins.match_success.plugin import (
+    AUC_TOLERANCE,
+    SERVING_COST_ORDER,
     MatchSuccessModel,
+    choose_algorithm,
     decide_calibration,
     make_estimator,
 )
@@ -63,7 +66,30 @@ def test_each_algorithm_trains_and_predicts(algorithm):
     assert np.abs(contributions[:, 0]).mean() > np.abs(contributions[:, 10]).mean()
 
 
-def test_auto_selection_records_every_candidate_and_picks_the_best():
+def scores(**auc):
+    """Return candidate scores with these ROC AUCs (Brier 0.2 each)."""
+    return {name: {"roc_auc": value, "brier": 0.2} for name, value in auc.items()}
+
+
+def test_selection_prefers_the_cheaper_candidate_within_the_tolerance():
+    chosen, note = choose_algorithm(
+        scores(logistic_regression=0.8200, soft_voting=0.8215, random_forest=0.8190)
+    )
+    assert chosen == "logistic_regression" and note["best"] == "soft_voting"
+    assert "cheaper to serve" in note["reason"]
+
+
+def test_selection_keeps_the_best_when_the_gap_exceeds_the_tolerance():
+    chosen, note = choose_algorithm(
+        scores(logistic_regression=0.8190, soft_voting=0.8215, gradient_boosting=0.8212)
+    )
+    assert chosen == "gradient_boosting"
+    assert choose_algorithm(scores(logistic_regression=0.81, soft_voting=0.8215), 0)[
+        0
+    ] == ("soft_voting")
+
+
+def test_auto_selection_records_every_candidate_and_picks_the_cheapest_as_good():
     result = MatchSuccessModel().fit(
         synthetic(), {"algorithm": "auto", "n_splits": 3}, no_progress
     )
@@ -74,8 +100,12 @@ def test_auto_selection_records_every_candidate_and_picks_the_best():
         "gradient_boosting",
         "soft_voting",
     }
-    best = max(round(c["roc_auc"], 3) for c in candidates.values())
-    assert round(candidates[result.algorithm]["roc_auc"], 3) == best
+    best = max(c["roc_auc"] for c in candidates.values())
+    assert candidates[result.algorithm]["roc_auc"] >= best - AUC_TOLERANCE
+    note = result.metrics["selection"]
+    assert note["chosen"] == result.algorithm and note["best_roc_auc"] == round(best, 6)
+    cheaper = SERVING_COST_ORDER[: SERVING_COST_ORDER.index(result.algorithm)]
+    assert all(candidates[n]["roc_auc"] < best - AUC_TOLERANCE for n in cheaper)
     assert all(len(c["fold_roc_auc"]) == 3 for c in candidates.values())
     for key in (
         "roc_auc",

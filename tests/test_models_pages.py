@@ -196,6 +196,7 @@ def test_versions_are_compared_side_by_side_with_their_charts(admin, two_version
     assert "logistic_regression" in page and "chosen" in page
     fold = second.metrics["candidates"]["logistic_regression"]["fold_roc_auc"]
     assert " · ".join(f"{s:.3f}" for s in fold) in page
+    assert html.escape(second.metrics["selection"]["reason"]) in page
 
 
 def test_ticked_versions_and_focus_come_from_the_query(admin, two_versions):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import Form, IntegerField, SelectField
+from wtforms import FloatField, Form, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
@@ -22,8 +22,16 @@ class ParamsForm(Form):
         "Algorithm",
         choices=ALGORITHM_CHOICES,
         default="auto",
-        description="Pin one algorithm, or let time-ordered cross-validation choose "
-        "(ROC AUC first, Brier score breaks ties).",
+        description="Pin one algorithm, or let time-ordered cross-validation choose: "
+        "the cheapest to serve of those whose held-out ROC AUC is within the "
+        "tolerance of the best.",
+    )
+    auc_tolerance = FloatField(
+        "ROC AUC tolerance",
+        default=0.002,
+        validators=[InputRequired(), NumberRange(0, 0.05)],
+        description="How far below the best held-out ROC AUC a cheaper algorithm "
+        "may be and still be chosen (0 = always the best).",
     )
     n_splits = IntegerField(
         "Validation folds",

@@ -2,8 +2,8 @@
 
 Candidates (logistic regression, random forest, histogram gradient boosting and
 their soft-voting ensemble) are scored on consecutive time windows. The windows
-are in time order: selection windows choose the algorithm (best ROC AUC, Brier
-breaks ties) and decide on calibration; a final, later window only scores the
+are in time order: selection windows choose the algorithm (the cheapest to serve
+of those within AUC_TOLERANCE of the best ROC AUC) and decide on calibration; a final, later window only scores the
 chosen pipeline, fitted without it, and those are the stored metrics. A
 calibrator always maps the outputs of the model it was fitted for.
 """
@@ -42,6 +42,17 @@ from webapp.model_types import (
 )
 
 BASE_ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
+# Serving cost, cheapest first: one row through logistic regression takes a few
+# microseconds, gradient boosting's 300 small trees more, the random forest's
+# 120 deep trees more again, and the ensemble runs all three.
+SERVING_COST_ORDER = (
+    "logistic_regression",
+    "gradient_boosting",
+    "random_forest",
+    "soft_voting",
+)
+# A cheaper candidate whose held-out ROC AUC is within this of the best is served.
+AUC_TOLERANCE = 0.002
 MIN_CALIBRATION_SAMPLES = 300
 ISOTONIC_MIN_SAMPLES = 2000
 
@@ -113,10 +124,8 @@ class MatchSuccessModel(ModelType):
         scores = {
             name: _fold_scores(data.y, oof[name], selection) for name in candidates
         }
-        chosen = min(
-            candidates,
-            key=lambda n: (-round(scores[n]["roc_auc"], 3), scores[n]["brier"]),
-        )
+        tolerance = float(params.get("auc_tolerance", AUC_TOLERANCE))
+        chosen, selection_note = choose_algorithm(scores, tolerance)
         progress(0.7, f"deciding on calibration for {chosen}")
         (_, previous), (_, last) = selection[-2], selection[-1]
         method, evidence = decide_calibration(
@@ -195,6 +204,7 @@ class MatchSuccessModel(ModelType):
             "served": _served_note(method, len(final_train), len(final), len(y)),
             "uncalibrated": classification_metrics(y[final], raw),
             "candidates": scores,
+            "selection": selection_note,
             "folds": [
                 *(
                     _window_row(data, train, valid, oof[chosen], "selection")
@@ -348,6 +358,41 @@ class _MeanOf(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.mean([m.predict_proba(X) for m in self.members], axis=0)
+
+
+def choose_algorithm(
+    scores: dict[str, dict[str, Any]], tolerance: float = AUC_TOLERANCE
+) -> tuple[str, dict[str, Any]]:
+    """Return the candidate to serve and why: the cheapest within ``tolerance`` of the best.
+
+    The best is the highest held-out ROC AUC on the selection windows (the lower
+    Brier score breaks exact ties). Any candidate whose AUC is at most
+    ``tolerance`` below it counts as as good; of those the cheapest to serve
+    (``SERVING_COST_ORDER``) wins, so serving speed never pays for a difference
+    the windows cannot tell apart.
+    """
+    best = min(scores, key=lambda n: (-scores[n]["roc_auc"], scores[n]["brier"]))
+    best_auc = scores[best]["roc_auc"]
+    as_good = [n for n in scores if scores[n]["roc_auc"] >= best_auc - tolerance]
+    order = {name: k for k, name in enumerate(SERVING_COST_ORDER)}
+    chosen = min(as_good, key=lambda n: (order.get(n, len(order)), n))
+    if chosen == best:
+        reason = f"{best} had the best held-out ROC AUC ({best_auc:.4f})"
+        if len(as_good) > 1:
+            reason += " and is also the cheapest to serve of those within the tolerance"
+    else:
+        reason = (
+            f"{chosen} (ROC AUC {scores[chosen]['roc_auc']:.4f}) is within "
+            f"{tolerance:g} of the best, {best} ({best_auc:.4f}), and cheaper to serve"
+        )
+    return chosen, {
+        "best": best,
+        "best_roc_auc": round(best_auc, 6),
+        "chosen": chosen,
+        "tolerance": tolerance,
+        "within_tolerance": sorted(as_good, key=lambda n: order.get(n, len(order))),
+        "reason": reason,
+    }
 
 
 def _single_threaded(estimator: Any) -> Any:
