@@ -108,6 +108,16 @@ def predict_roi():
     return jsonify(answer)
 
 
+def installed_type(lookup, model_type: str):
+    """Return ``lookup(model_type)``; 404 with details when it is not such a type."""
+    try:
+        return lookup(model_type)
+    except LookupError as error:
+        raise ApiError(
+            404, "not_found", {"model_type": model_type[:64], "message": str(error)}
+        ) from None
+
+
 @bp.post("/predict/<model_type>")
 def predict_declared(model_type: str):
     """Predict one pair with any other installed pair type (risk, third-party types).
@@ -115,12 +125,7 @@ def predict_declared(model_type: str):
     The answer holds what the type declares (its score key, interval and
     coverage, level, factors); an unknown or non-pair type is 404.
     """
-    try:
-        pair_types.served_pair_type(model_type)
-    except pair_types.NotAPairType as error:
-        raise ApiError(
-            404, "not_found", {"model_type": model_type[:64], "message": str(error)}
-        ) from None
+    installed_type(pair_types.served_pair_type, model_type)
     body, rows = one_pair()
     try:
         [answer] = pair_types.predict_pairs(
@@ -236,12 +241,7 @@ def trends():
 @bp.get("/forecasts/<model_type>")
 def series_forecasts(model_type: str):
     """Forecast every series of any installed series type; a bad horizon is 400."""
-    try:
-        forecasts.series_type(model_type)
-    except forecasts.NotASeriesType as error:
-        raise ApiError(
-            404, "not_found", {"model_type": model_type[:64], "message": str(error)}
-        ) from None
+    installed_type(forecasts.series_type, model_type)
     try:
         args = query_args(TREND_PARAMETERS)
     except ApiError as error:

@@ -32,7 +32,7 @@ from webapp.registry.contract import ModelType, Output, Predictions, Subject
 from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
 from webapp.serving.predict import model_failed, usable_version
-from webapp.serving.routing import ServedVersion
+from webapp.serving.routing import FallsBack, ServedVersion
 from webapp.serving.state import serving_state
 
 TOP_FACTORS = 5
@@ -49,7 +49,7 @@ class FallbackFailed(RuntimeError):
 
 
 @dataclass
-class TypedScored:
+class TypedScored(FallsBack):
     """One type's predictions for n rows, and who produced them."""
 
     plugin: ModelType
@@ -57,11 +57,6 @@ class TypedScored:
     version: ServedVersion | None
     variant: str | None
     fallback_reason: str | None
-
-    @property
-    def fallback(self) -> bool:
-        """True when the type's rule-based fallback answered."""
-        return self.version is None
 
 
 def served_pair_type(name: str) -> ModelType:

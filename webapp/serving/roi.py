@@ -24,7 +24,7 @@ from webapp.models import Collaboration, Company, Influencer, Outcome
 from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
 from webapp.serving.predict import model_failed, usable_version
-from webapp.serving.routing import ServedVersion
+from webapp.serving.routing import FallsBack, ServedVersion
 from webapp.serving.state import serving_state
 
 ROI_TYPE = "roi"
@@ -33,7 +33,7 @@ NO_HISTORY = (0.0, -1.0, 1.0)
 
 
 @dataclass
-class RoiScored:
+class RoiScored(FallsBack):
     """Expected ROI and interval for n rows, and who produced them."""
 
     expected: np.ndarray
@@ -43,11 +43,6 @@ class RoiScored:
     version: ServedVersion | None
     variant: str | None
     fallback_reason: str | None
-
-    @property
-    def fallback(self) -> bool:
-        """True when the history-based estimate answered."""
-        return self.version is None
 
     def answer(self, i: int) -> dict[str, Any]:
         """Return the public description of row ``i``."""

@@ -38,6 +38,17 @@ class ServedVersion:
         return cls(row.id, row.model_type, row.version, row.artifact_path, row.sha256)
 
 
+class FallsBack:
+    """Mixin of scored answers: ``fallback`` is True when no version answered."""
+
+    version: ServedVersion | None
+
+    @property
+    def fallback(self) -> bool:
+        """True when the type's fallback (no model version) answered."""
+        return self.version is None
+
+
 @dataclass(frozen=True)
 class Route:
     """The version chosen for a subject, and why (``active``, later ``experiment`` ...)."""
