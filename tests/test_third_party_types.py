@@ -274,6 +274,10 @@ def test_regression_and_series_types_train_serve_log_and_show(
     assert client.get("/models/acme_pulse").status_code == 200
     page = client.get("/collaborations/C-A-active").get_data(as_text=True)
     assert 'id="declared-acme_spend"' in page and "expected log spend" in page
+    ranked = client.get("/matches/influencers?company_id=CO-A").get_data(as_text=True)
+    assert (
+        "ACME campaign spend" in ranked and 'class="num declared-acme_spend"' in ranked
+    )
 
 
 def test_unknown_or_mismatched_types_are_404(acme_app, world, make_user):

@@ -24,7 +24,7 @@ from webapp.learning.features import default_budget
 from webapp.marketplace import proposals
 from webapp.marketplace.forms import BrandSearchForm, InfluencerSearchForm, ProposeForm
 from webapp.models import Company, Influencer
-from webapp.serving import roi
+from webapp.serving import pair_types, roi
 from webapp.views.auth import safe_next
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
@@ -128,6 +128,7 @@ def influencers():
         company=company,
         results=results,
         scorer=scorer(results),
+        declared_types=pair_types.generic_pair_types() if results else [],
         propose_form=ProposeForm(),
     )
 
@@ -135,7 +136,11 @@ def influencers():
 def with_expected_roi(
     company: Company, results: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Add each ranked influencer's expected ROI on the offered budget (``roi``)."""
+    """Add each ranked influencer's expected ROI on the offered budget (``roi``).
+
+    Every other installed pair type (risk, third-party types) answers too, under
+    ``declared`` by type name, so the list shows each as a column.
+    """
     if not results:
         return results
     wanted = [r["influencer"]["id"] for r in results]
@@ -145,12 +150,18 @@ def with_expected_roi(
             select(Influencer).where(Influencer.external_id.in_(wanted))
         )
     }
-    estimates = roi.estimate_pairs(
-        [(found[w], company) for w in wanted],
-        [float(r["budget"]) for r in results],
-        source="web",
-    )
-    return [{**r, "roi": e} for r, e in zip(results, estimates, strict=True)]
+    pairs = [(found[w], company) for w in wanted]
+    budgets = [float(r["budget"]) for r in results]
+    estimates = roi.estimate_pairs(pairs, budgets, source="web")
+    results = [{**r, "roi": e} for r, e in zip(results, estimates, strict=True)]
+    for plugin in pair_types.generic_pair_types():
+        try:
+            answers = pair_types.predict_pairs(plugin.name, pairs, budgets, "web")
+        except pair_types.FallbackFailed:
+            answers = [None] * len(results)
+        for r, answer in zip(results, answers, strict=True):
+            r.setdefault("declared", {})[plugin.name] = answer
+    return results
 
 
 def chosen_influencer() -> Influencer | None:
