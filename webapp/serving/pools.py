@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from threading import Lock
+from threading import Lock, Thread
 
 import numpy as np
+from flask import current_app
 
 from webapp.core.timeutil import utcnow
+from webapp.extensions import db
 from webapp.learning import features, loaders
 from webapp.learning.history import HistoryIndex
 from webapp.models import Company, Influencer
+
+log = logging.getLogger(__name__)
 
 
 def today_day() -> int:
@@ -129,27 +134,74 @@ class CandidatePool:
 
 
 class PoolCache:
-    """Keeps one candidate pool per process and rebuilds it when it is too old."""
+    """Keeps one candidate pool per process; a stale pool is rebuilt beside it and swapped.
+
+    No request waits for a rebuild of a pool that exists: a request that finds
+    the pool older than the TTL starts one background rebuild and is answered
+    from the old pool, and the new pool replaces it once built. Only a process
+    without a pool, or a request about an entity the pool does not know yet (a
+    member who just joined), builds one in the request; other requests keep
+    using the old pool meanwhile.
+    """
 
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
         self._pool: CandidatePool | None = None
         self._lock = Lock()
+        self._rebuilding: Thread | None = None
 
     def get(
         self, min_rating: int, require: tuple[str, int] | None = None
     ) -> CandidatePool:
-        """Return a pool no older than the TTL (and containing ``require`` if given)."""
+        """Return the current pool (containing ``require`` if given); refresh a stale one."""
         with self._lock:
             pool = self._pool
-            stale = pool is None or time.monotonic() - pool.built_at > self.ttl
-            if not stale and require is not None and not pool.knows(*require):
-                stale = True
-            if stale:
-                pool = self._pool = CandidatePool.build(min_rating)
+        if pool is None or (require is not None and not pool.knows(*require)):
+            pool = CandidatePool.build(min_rating)
+            self._swap(pool)
             return pool
+        if time.monotonic() - pool.built_at > self.ttl:
+            self._rebuild_in_background(min_rating)
+        return pool
+
+    def _swap(self, pool: CandidatePool) -> None:
+        """Make ``pool`` current unless a newer one is already in place."""
+        with self._lock:
+            if self._pool is None or self._pool.built_at <= pool.built_at:
+                self._pool = pool
+
+    def _rebuild_in_background(self, min_rating: int) -> None:
+        """Start one rebuild thread (none if one is running)."""
+        with self._lock:
+            if self._rebuilding is not None and self._rebuilding.is_alive():
+                return
+            app = current_app._get_current_object()
+            self._rebuilding = Thread(
+                target=self._rebuild,
+                args=(app, min_rating),
+                name="candidate-pool-rebuild",
+                daemon=True,
+            )
+            self._rebuilding.start()
+
+    def _rebuild(self, app, min_rating: int) -> None:
+        """Build a fresh pool in its own app context and session, then swap it in."""
+        with app.app_context():
+            try:
+                self._swap(CandidatePool.build(min_rating))
+            except Exception:  # the old pool keeps serving; the next request retries
+                log.exception("rebuilding the candidate pool failed")
+            finally:
+                db.session.remove()
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> None:
+        """Wait until a running background rebuild has finished (tests, shutdown)."""
+        thread = self._rebuilding
+        if thread is not None:
+            thread.join(timeout)
 
     def clear(self) -> None:
         """Drop the pool so the next ranking rebuilds it."""
+        self.wait_for_rebuild()
         with self._lock:
             self._pool = None
