@@ -46,6 +46,7 @@ class Ctx:
 EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ("post", "/predict/match"): ("/predict/match", {"json": PAIR}),
     ("post", "/predict/roi"): ("/predict/roi", {"json": PAIR}),
+    ("post", "/predict/risk"): ("/predict/risk", {"json": PAIR}),
     ("post", "/predict/match/batch"): (
         "/predict/match/batch",
         {"json": {"pairs": [PAIR]}},
@@ -135,6 +136,7 @@ Case = Callable[[Ctx], object]
 PREDICT = "/predict/match"
 BATCH = "/predict/match/batch"
 ROI = "/predict/roi"
+RISK = "/predict/risk"
 CASES: dict[tuple[str, str, int], Case] = {
     ("post", PREDICT, 200): lambda c: body(c, "POST", PREDICT, 200, PAIR),
     ("post", PREDICT, 400): lambda c: body(c, "POST", PREDICT, 400, b"{"),
@@ -156,6 +158,16 @@ CASES: dict[tuple[str, str, int], Case] = {
     ),
     ("post", ROI, 413): lambda c: body(c, "POST", ROI, 413, HUGE),
     ("post", ROI, 422): lambda c: body(c, "POST", ROI, 422, {**PAIR, "budget": -1}),
+    ("post", RISK, 200): lambda c: body(c, "POST", RISK, 200, PAIR, "brand"),
+    ("post", RISK, 400): lambda c: body(c, "POST", RISK, 400, b"[NaN"),
+    ("post", RISK, 403): lambda c: body(c, "POST", RISK, 403, OTHERS_PAIR, "brand"),
+    ("post", RISK, 404): lambda c: body(
+        c, "POST", RISK, 404, {**PAIR, "company_id": "CO-X"}
+    ),
+    ("post", RISK, 413): lambda c: body(c, "POST", RISK, 413, HUGE),
+    ("post", RISK, 422): lambda c: body(
+        c, "POST", RISK, 422, {**PAIR, "budget": "1e400"}
+    ),
     ("post", BATCH, 200): lambda c: body(c, "POST", BATCH, 200, {"pairs": [PAIR]}),
     ("post", BATCH, 400): lambda c: body(c, "POST", BATCH, 400, b"[1, NaN]"),
     ("post", BATCH, 403): lambda c: body(

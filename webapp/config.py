@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "MIN_TRAINING_SAMPLES": 200,
     # brand-side success_rating at or above this (and completed) counts as a success
     "SUCCESS_MIN_RATING": 4,
+    # a collaboration failed (risk target) when cancelled, disputed, or its brand
+    # rated it at or below this
+    "RISK_FAILURE_MAX_RATING": 2,
     # coverage of the history-based ROI interval when no roi model can serve
     "ROI_FALLBACK_COVERAGE": 0.9,
     # largest number of pairs in one batch prediction call

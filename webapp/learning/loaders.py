@@ -199,3 +199,10 @@ def profiles_as_of(
         else:
             profiles.append(base)
     return profiles, ~(has_revision & known_before)
+
+
+def naive_datetime(value: Any) -> Any:
+    """Return a datetime without tzinfo (SQLite hands back strings for subqueries)."""
+    if isinstance(value, str):
+        return np.datetime64(value.replace(" ", "T")[:19], "s")
+    return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) else value

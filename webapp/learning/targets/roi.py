@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.learning import features
+from webapp.learning import features, loaders
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.training_data import pair_features_at_proposal
 from webapp.models import Collaboration, Outcome, OutcomeRevision
@@ -62,7 +62,7 @@ def roi_data(config: Mapping[str, Any]) -> TrainingData:
         raise TrainingFailed(
             "No finished collaboration has a brand rating with a reported ROI yet."
         )
-    known = [_naive(r.known_at) for r in rows]
+    known = [loaders.naive_datetime(r.known_at) for r in rows]
     return TrainingData(
         X=pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"])),
         y=np.array([r.roi_achieved for r in rows], dtype=float),
@@ -73,10 +73,3 @@ def roi_data(config: Mapping[str, Any]) -> TrainingData:
         row_ids=np.array([r.id for r in rows], dtype=np.int64),
         meta={"label": "roi_achieved of the brand's rating (latest revision)"},
     )
-
-
-def _naive(value: Any) -> Any:
-    """Return a datetime without tzinfo (SQLite hands back strings for subqueries)."""
-    if isinstance(value, str):
-        return np.datetime64(value.replace(" ", "T")[:19], "s")
-    return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) else value

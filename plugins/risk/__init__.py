@@ -1,0 +1,1 @@
+"""risk: how likely a proposed collaboration is to fail, and why."""
