@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import latency, roi, training, trend, worlds
+from bench import latency, risk, roi, training, trend, worlds
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -29,6 +29,7 @@ TARGETS = {
     "trend_train_seconds_max": 120,
     "roi_coverage_gap_max": 0.03,
     "roi_train_20k_seconds_max": 60,
+    "risk_train_20k_seconds_max": 60,
 }
 
 
@@ -79,6 +80,9 @@ def main() -> None:
                 print("== roi intervals on a later held-out window", flush=True)
                 results["roi"] = roi.run(world.app)
                 print(f"   {results['roi']}", flush=True)
+                print("== risk scores on a later held-out window", flush=True)
+                results["risk"] = risk.run(world.app)
+                print(f"   {results['risk']}", flush=True)
                 print("== latency", flush=True)
                 results["latency_in_process"] = latency.in_process()
                 results["ranking"] = latency.ranking()
@@ -157,6 +161,32 @@ def verdict(results: dict) -> dict:
             "ok": demo["train_seconds"] <= TARGETS["trend_train_seconds_max"],
         }
     checks.update(roi_verdict(results))
+    checks.update(risk_verdict(results))
+    return checks
+
+
+def risk_verdict(results: dict) -> dict:
+    """Report the risk AUCs (no target: the figure is what it is) and check training time."""
+    figures = results.get("risk")
+    if not figures:
+        return {}
+    held = figures["holdout"]
+    checks = {
+        "risk_holdout_roc_auc": {
+            "value": held["roc_auc"],
+            "unsupervised": held["roc_auc_unsupervised"],
+            "blended": held["roc_auc_blended"],
+            "served": held["served"],
+            "ok": held["roc_auc"] > 0.5,
+        }
+    }
+    if not results.get("quick"):
+        seconds = figures["training"]["seconds"]
+        checks["risk_train_20k_seconds"] = {
+            "value": seconds,
+            "samples": figures["training"]["samples"],
+            "ok": seconds <= TARGETS["risk_train_20k_seconds_max"],
+        }
     return checks
 
 
