@@ -44,7 +44,12 @@ def test_train_commits_a_run_and_enqueues_its_job(api, admin_token, world, redis
     }
     assert response.headers["Location"] == f"/api/v1/runs/{run.id}"
     assert run.trigger == "api" and run.requested_by_id == world["admin"].id
-    assert run.params == {"algorithm": "auto", "n_splits": 4, "calibration": "auto"}
+    assert run.params == {
+        "algorithm": "auto",
+        "n_splits": 4,
+        "calibration": "auto",
+        "auc_tolerance": 0.002,
+    }
     queue = jobs.get_queue(jobs.TRAINING_QUEUE)
     assert queue.job_ids == [f"train-run-{run.id}"]
     job = jobs.fetch_job(f"train-run-{run.id}")
@@ -63,7 +68,7 @@ def test_train_passes_params_through_the_types_form(api, admin_token, world, red
         json={"type": "match_success", "params": params},
     )
     (run,) = runs()
-    assert run.params == {**params, "calibration": "auto"}
+    assert run.params == {**params, "calibration": "auto", "auc_tolerance": 0.002}
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ DEFAULT_FORM = {
     "params-algorithm": "auto",
     "params-n_splits": "4",
     "params-calibration": "auto",
+    "params-auc_tolerance": "0.002",
 }
 
 
@@ -140,6 +141,7 @@ def test_starting_a_run_commits_it_and_enqueues_its_job(admin, redis):
             "params-algorithm": "random_forest",
             "params-n_splits": "3",
             "params-calibration": "none",
+            "params-auc_tolerance": "0",
         },
     )
     assert response.status_code == 302
@@ -151,6 +153,7 @@ def test_starting_a_run_commits_it_and_enqueues_its_job(admin, redis):
         "algorithm": "random_forest",
         "n_splits": 3,
         "calibration": "none",
+        "auc_tolerance": 0.0,
     }
     assert run.job_id == f"train-run-{run.id}"
     job = jobs.fetch_job(f"train-run-{run.id}")
