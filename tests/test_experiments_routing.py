@@ -1,0 +1,163 @@
+"""Serving through a running experiment: the variant's version, exposures, fallback."""
+
+from __future__ import annotations
+
+import pytest
+from training_helpers import seed_small_world, train_version
+
+from webapp import serving
+from webapp.experiments import store
+from webapp.extensions import db
+from webapp.models import (
+    Company,
+    ExperimentAssignment,
+    ExperimentEvent,
+    Influencer,
+    PredictionLog,
+)
+
+
+@pytest.fixture
+def two_versions(app):
+    """A seeded world with an active match version (v1) and a candidate (v2)."""
+    seed_small_world()
+    serving.serving_state().clear()
+    first = train_version({"algorithm": "logistic_regression", "n_splits": 3})
+    second = train_version({"algorithm": "gradient_boosting", "n_splits": 3})
+    assert (first.status, second.status) == ("active", "candidate")
+    return first, second
+
+
+def start_experiment(variants, unit="company", coverage=1.0):
+    experiment = store.create_experiment(
+        {
+            "key": "match-v2",
+            "name": "Match v2",
+            "model_type": "match_success",
+            "unit": unit,
+            "coverage": coverage,
+            "metric": "acceptance_rate",
+            "variants": variants,
+        },
+        actor=None,
+    )
+    store.start(experiment, None)
+    serving.serving_state().experiments.clear()
+    return experiment
+
+
+def companies():
+    return db.session.scalars(db.select(Company).order_by(Company.id)).all()
+
+
+def some_influencer():
+    return db.session.scalars(db.select(Influencer).order_by(Influencer.id)).first()
+
+
+def assigned(experiment) -> dict[str, str]:
+    rows = db.session.scalars(
+        db.select(ExperimentAssignment).where(
+            ExperimentAssignment.experiment_id == experiment.id
+        )
+    )
+    return {row.unit_id: row.variant_key for row in rows}
+
+
+def exposure_count(experiment) -> int:
+    return db.session.scalar(
+        db.select(db.func.count()).where(
+            ExperimentEvent.experiment_id == experiment.id,
+            ExperimentEvent.type == "exposure",
+        )
+    )
+
+
+def test_running_experiment_serves_each_units_variant_version(two_versions):
+    first, second = two_versions
+    experiment = start_experiment(
+        [
+            {"key": "control", "weight": 0.5, "model_version_id": first.id},
+            {"key": "treatment", "weight": 0.5, "model_version_id": second.id},
+        ]
+    )
+    influencer = some_influencer()
+    answers = serving.predict_pairs([(influencer, c) for c in companies()])
+    stored = assigned(experiment)
+    expected = {"control": first.version, "treatment": second.version}
+    assert set(stored.values()) == {"control", "treatment"}
+    for answer in answers:
+        variant = stored[answer["company_id"]]
+        assert answer["model"]["version"] == expected[variant]
+        assert answer["fallback"] is False
+    logged = db.session.scalars(db.select(PredictionLog)).all()
+    assert {row.subject: row.variant for row in logged} == stored
+    assert {row.version_id for row in logged} == {first.id, second.id}
+
+
+def test_exposures_are_recorded_once_per_unit_across_requests(two_versions):
+    first, second = two_versions
+    experiment = start_experiment(
+        [
+            {"key": "control", "weight": 0.5, "model_version_id": first.id},
+            {"key": "treatment", "weight": 0.5, "model_version_id": second.id},
+        ]
+    )
+    company = companies()[0]
+    for _ in range(3):
+        serving.rank_influencers(company, limit=5)
+        serving.serving_state().experiments.clear()  # another process, same unit
+    assert exposure_count(experiment) == 1
+    assert set(assigned(experiment)) == {company.external_id}
+
+
+def test_rule_based_variant_falls_back_and_is_still_logged(two_versions):
+    first, _ = two_versions
+    experiment = start_experiment(
+        [
+            {"key": "control", "weight": 0.0, "model_version_id": first.id},
+            {"key": "rules", "weight": 1.0, "model_version_id": None},
+        ]
+    )
+    company = companies()[0]
+    [answer] = serving.predict_pairs([(some_influencer(), company)])
+    assert answer["fallback"] is True
+    assert "experiment match-v2: variant rules" in answer["fallback_reason"]
+    row = db.session.scalars(db.select(PredictionLog)).one()
+    assert (row.variant, row.version_id, row.fallback) == ("rules", None, True)
+    assert exposure_count(experiment) == 1
+
+
+def test_units_outside_coverage_and_other_unit_kinds_get_the_active_version(
+    two_versions,
+):
+    first, second = two_versions
+    start_experiment(
+        [
+            {"key": "control", "weight": 0.5, "model_version_id": second.id},
+            {"key": "treatment", "weight": 0.5, "model_version_id": second.id},
+        ],
+        coverage=0.0,
+    )
+    [answer] = serving.predict_pairs([(some_influencer(), companies()[0])])
+    assert answer["model"]["version"] == first.version
+    # An influencer-unit list is not routed by a company experiment.
+    ranked = serving.rank_companies(some_influencer(), limit=3)
+    assert {r["model"]["version"] for r in ranked} == {first.version}
+
+
+def test_stopped_experiment_no_longer_routes(two_versions):
+    first, second = two_versions
+    experiment = start_experiment(
+        [
+            {"key": "control", "weight": 0.0, "model_version_id": first.id},
+            {"key": "treatment", "weight": 1.0, "model_version_id": second.id},
+        ],
+        unit="influencer",
+    )
+    influencer = some_influencer()
+    ranked = serving.rank_companies(influencer, limit=3)
+    assert {r["model"]["version"] for r in ranked} == {second.version}
+    store.stop(experiment, None)
+    serving.serving_state().experiments.clear()
+    ranked = serving.rank_companies(influencer, limit=3)
+    assert {r["model"]["version"] for r in ranked} == {first.version}
