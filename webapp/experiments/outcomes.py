@@ -28,6 +28,7 @@ from webapp.experiments.results import (
     MEAN_METRICS,
     MeanVariant,
     RateVariant,
+    analyze_metric,
     experiment_results,
 )
 from webapp.extensions import db
@@ -221,13 +222,26 @@ def variant_inputs(
     metric: str,
     exposed: dict[str, tuple[str, datetime]],
     assigned: dict[str, int],
+    seen: Observations | None = None,
+    until: datetime | None = None,
 ) -> list[RateVariant | MeanVariant]:
-    """Return the per-variant inputs of ``metric`` in set-up order."""
-    seen = observations(experiment, metric)
+    """Return the per-variant inputs of ``metric`` in set-up order.
+
+    :param seen: the metric's observations, when the caller has them.
+    :param until: count only exposures and observations up to this moment.
+    """
+    seen = observations(experiment, metric) if seen is None else seen
     inputs = []
     for variant in experiment.variants:
-        units = [unit for unit, (key, _) in exposed.items() if key == variant.key]
-        per_unit = [[value for _, value in seen.get(unit, [])] for unit in units]
+        units = [
+            unit
+            for unit, (key, at) in exposed.items()
+            if key == variant.key and (until is None or at <= until)
+        ]
+        per_unit = [
+            [value for at, value in seen.get(unit, []) if until is None or at <= until]
+            for unit in units
+        ]
         count = assigned.get(variant.key, 0)
         if metric in MEAN_METRICS:
             means = [float(np.mean(values)) for values in per_unit if values]
@@ -264,37 +278,27 @@ def days_between(first: date, last: date) -> Iterable[date]:
         yield first + timedelta(days=offset)
 
 
-def cumulative(experiment, max_days: int = 120) -> list[dict]:
-    """Return per day the primary metric of each variant over units exposed so far.
+def daily_rows(experiment, max_days: int = 120) -> list[tuple[date, list[dict]]]:
+    """Return per day the primary metric's result rows over what was known by then.
 
-    Each entry is ``{"day": date, "values": {variant key: mean or None}}``.
+    Cumulative: each day counts the units exposed and the observations made up
+    to its end, so the last day equals ``results``. At most ``max_days`` days.
     """
     exposed = exposures(experiment)
     if not exposed:
         return []
     seen = observations(experiment, experiment.metric)
+    assigned = assigned_counts(experiment)
     first = min(at for _, at in exposed.values()).date()
     last = max(
         [at for _, at in exposed.values()]
         + [at for items in seen.values() for at, _ in items]
     ).date()
-    days = list(days_between(max(first, last - timedelta(days=max_days)), last))
     series = []
-    for day in days:
+    for day in days_between(max(first, last - timedelta(days=max_days - 1)), last):
         until = datetime.combine(day, datetime.max.time())
-        values = {}
-        for variant in experiment.variants:
-            units = [
-                unit
-                for unit, (key, at) in exposed.items()
-                if key == variant.key and at <= until
-            ]
-            per_unit = [[v for at, v in seen.get(u, []) if at <= until] for u in units]
-            if experiment.metric in MEAN_METRICS:
-                means = [float(np.mean(v)) for v in per_unit if v]
-                values[variant.key] = float(np.mean(means)) if means else None
-            else:
-                hits = sum(1 for v in per_unit if v)
-                values[variant.key] = hits / len(units) if units else None
-        series.append({"day": day, "values": values})
+        inputs = variant_inputs(
+            experiment, experiment.metric, exposed, assigned, seen, until
+        )
+        series.append((day, analyze_metric(experiment.metric, inputs)))
     return series
