@@ -162,7 +162,7 @@ def record_event(
 ) -> bool:
     """Store one event (an exposure only once); commit; return whether it was new."""
     if event_type == "exposure":
-        result = db.session.execute(
+        inserted = db.session.execute(
             insert_ignoring_conflict(
                 ExperimentEvent,
                 {
@@ -173,10 +173,10 @@ def record_event(
                     "source": source,
                     "occurred_at": utcnow(),
                 },
-            )
-        )
+            ).returning(ExperimentEvent.id)
+        ).first()
         db.session.commit()
-        return result.rowcount == 1
+        return inserted is not None
     db.session.add(
         ExperimentEvent(
             experiment_id=experiment_id,
