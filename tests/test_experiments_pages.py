@@ -106,3 +106,25 @@ def test_members_may_not_see_experiments(client, auth, world):
     auth.login("brand@example.com")
     assert client.get("/experiments/").status_code == 403
     assert client.get("/experiments/new").status_code == 403
+
+
+def test_changing_a_running_experiment_warns_and_records_it(admin):
+    admin.post("/experiments/new", data=form_data())
+    admin.post("/experiments/page-test/start")
+    response = admin.post(
+        "/experiments/page-test/edit",
+        data={"coverage": "0.5", "weights-0": "0.2", "weights-1": "0.8"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "units already assigned keep their variant" in page
+    experiment = store.by_key("page-test")
+    assert experiment.coverage == 0.5 and experiment.weights == [0.2, 0.8]
+    assert experiment.changes[-1].action == "edit" and experiment.changes[-1].warnings
+    refused = admin.post(
+        "/experiments/page-test/edit",
+        data={"coverage": "0.5", "weights-0": "0.2", "weights-1": "0.2"},
+        follow_redirects=True,
+    )
+    assert "Nothing was changed" in refused.get_data(as_text=True)
+    assert store.by_key("page-test").weights == [0.2, 0.8]

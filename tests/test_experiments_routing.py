@@ -161,3 +161,68 @@ def test_stopped_experiment_no_longer_routes(two_versions):
     serving.serving_state().experiments.clear()
     ranked = serving.rank_companies(influencer, limit=3)
     assert {r["model"]["version"] for r in ranked} == {first.version}
+
+
+def test_conclude_and_ship_promotes_the_winners_version_with_history(two_versions):
+    from webapp.experiments import units
+    from webapp.models import Deployment
+
+    first, second = two_versions
+    experiment = store.create_experiment(
+        {
+            "key": "ship-it",
+            "model_type": "match_success",
+            "unit": "company",
+            "metric": "acceptance_rate",
+            "mde": 1.0,
+            "baseline": 0.3,
+            "variants": [
+                {"key": "control", "weight": 0.5, "model_version_id": first.id},
+                {"key": "treatment", "weight": 0.5, "model_version_id": second.id},
+            ],
+        },
+        actor=None,
+    )
+    store.start(experiment, None)
+    needed = experiment.required_sample_size
+    assert needed is not None and needed < 60
+    # Store the split by hand: 60 units each, 15 % vs 60 % converting.
+    for variant, converting in (("control", 9), ("treatment", 36)):
+        for n in range(60):
+            unit = f"{variant}-{n}"
+            db.session.add(
+                ExperimentAssignment(
+                    experiment_id=experiment.id, unit_id=unit, variant_key=variant
+                )
+            )
+            db.session.flush()
+            units.record_exposure(experiment.id, unit)
+            db.session.commit()
+            if n < converting:
+                units.record_event(experiment.id, unit, "acceptance", None, "api")
+    assert store.outcomes.results(experiment)["winner"] == "treatment"
+    message = store.conclude(experiment, None, ship=True)
+    assert "match_success v2 (treatment) is active" in message
+    db.session.refresh(second)
+    assert second.status == "active"
+    deployment = db.session.scalars(
+        db.select(Deployment).order_by(Deployment.id.desc())
+    ).first()
+    assert deployment.action == "promote" and "ship-it" in deployment.note
+    assert experiment.status == "concluded"
+    assert experiment.shipped_variant == "treatment"
+    assert experiment.changes[-1].changes["shipped"] == "treatment"
+
+
+def test_shipping_without_a_winner_changes_nothing(two_versions):
+    first, second = two_versions
+    experiment = start_experiment(
+        [
+            {"key": "control", "weight": 0.5, "model_version_id": first.id},
+            {"key": "treatment", "weight": 0.5, "model_version_id": second.id},
+        ]
+    )
+    with pytest.raises(store.ExperimentError, match="no winner"):
+        store.conclude(experiment, None, ship=True)
+    db.session.refresh(second)
+    assert (experiment.status, second.status) == ("running", "candidate")

@@ -157,3 +157,19 @@ class ExperimentActionForm(FlaskForm):
     """Start, stop or conclude an experiment (the CSRF token is the form)."""
 
     ship = BooleanField("Ship the winner")
+
+
+class ExperimentChangeForm(FlaskForm):
+    """Change a draft or running experiment's weights (in set-up order) and coverage."""
+
+    coverage = FiniteDecimalField(
+        "Coverage", places=None, validators=[DataRequired(), NumberRange(0, 1)]
+    )
+    weights = FieldList(
+        FiniteDecimalField(
+            "Weight", places=None, validators=[DataRequired(), NumberRange(0, 1)]
+        ),
+        min_entries=0,
+        max_entries=MAX_VARIANTS,
+    )
+    submit = SubmitField("Save changes")

@@ -22,6 +22,7 @@ from webapp.experiments.forms import (
     METRIC_LABELS,
     RULE_BASED,
     ExperimentActionForm,
+    ExperimentChangeForm,
     ExperimentForm,
 )
 from webapp.experiments.results import METRICS
@@ -179,8 +180,58 @@ def detail(key: str):
         results=document,
         charts=shown,
         form=ExperimentActionForm(),
+        change_form=change_form(experiment),
         metric_labels=METRIC_LABELS,
     )
+
+
+def change_form(experiment: Experiment, formdata=None) -> ExperimentChangeForm:
+    """Return the weights-and-coverage form, filled with the experiment's values."""
+    form = ExperimentChangeForm(
+        formdata=formdata,
+        data={"coverage": experiment.coverage, "weights": experiment.weights},
+    )
+    while len(form.weights) < len(experiment.variants):
+        form.weights.append_entry()
+    for entry, variant in zip(form.weights, experiment.variants, strict=False):
+        entry.label.text = f"Weight of {variant.key}"
+    return form
+
+
+@bp.route("/<key>/edit", methods=["POST"])
+@admin_required
+def edit(key: str):
+    """Change weights or coverage; on a running experiment the warning is flashed."""
+    experiment = experiment_or_404(key)
+    form = change_form(experiment, request.form)
+    if not form.validate_on_submit() or len(form.weights.data) != len(
+        experiment.variants
+    ):
+        flash(
+            "Nothing was changed: give a coverage and every weight in 0..1.", "warning"
+        )
+        return redirect(url_for(".detail", key=key))
+    changes = {
+        "coverage": float(form.coverage.data),
+        "variants": [
+            {"key": variant.key, "weight": float(weight)}
+            for variant, weight in zip(
+                experiment.variants, form.weights.data, strict=True
+            )
+        ],
+    }
+    try:
+        warnings = store.change_running(
+            experiment, changes, current_user._get_current_object()
+        )
+    except store.WrongStatus as error:
+        flash(str(error), "warning")
+    except store.ExperimentError as error:
+        flash("Nothing was changed: " + str(error), "warning")
+    else:
+        serving_state().experiments.clear()
+        flash("Saved. " + " ".join(warnings) if warnings else "Saved.", "success")
+    return redirect(url_for(".detail", key=key))
 
 
 def act(key: str, action: str):
