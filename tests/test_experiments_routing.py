@@ -226,3 +226,32 @@ def test_shipping_without_a_winner_changes_nothing(two_versions):
         store.conclude(experiment, None, ship=True)
     db.session.refresh(second)
     assert (experiment.status, second.status) == ("running", "candidate")
+
+
+def test_roi_logs_the_variant_of_a_rule_based_arm(world):
+    """ROI falls back to its history estimate for a rule-based arm and logs the arm."""
+    from webapp.serving import roi
+
+    model_type = "roi"
+    experiment = store.create_experiment(
+        {
+            "key": f"{model_type}-arms",
+            "model_type": model_type,
+            "unit": "company",
+            "metric": "mean_roi",
+            "baseline": 0.2,
+            "variants": [
+                {"key": "control", "weight": 0.0},
+                {"key": "rules", "weight": 1.0},
+            ],
+        },
+        actor=None,
+    )
+    store.start(experiment, None)
+    serving.serving_state().clear()
+    influencer, company = world["influencers"][0], world["companies"][0]
+    [answer] = roi.estimate_pairs([(influencer, company)])
+    assert answer["fallback"] is True
+    row = db.session.scalars(db.select(PredictionLog)).one()
+    assert (row.model_type, row.variant, row.version_id) == (model_type, "rules", None)
+    assert exposure_count(experiment) == 1
