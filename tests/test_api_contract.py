@@ -70,7 +70,46 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
         for action in ("accept", "decline", "withdraw", "start", "complete", "cancel")
     },
 }
+EXP = "/experiments/{key}"
+EXPERIMENT_BODY = {
+    "key": "exp-a",
+    "name": "Experiment A",
+    "model_type": "match_success",
+    "unit": "company",
+    "metric": "acceptance_rate",
+    "baseline": 0.3,
+    "variants": [
+        {"key": "control", "weight": 0.5, "model_version_id": None},
+        {"key": "treatment", "weight": 0.5},
+    ],
+}
+EXAMPLES |= {
+    ("get", "/experiments"): ("/experiments?page=1", {}),
+    ("post", "/experiments"): ("/experiments", {"json": EXPERIMENT_BODY}),
+    ("get", EXP): ("/experiments/exp-a", {}),
+    ("patch", EXP): ("/experiments/exp-a", {"json": {"coverage": 0.5}}),
+    ("get", f"{EXP}/results"): ("/experiments/exp-a/results", {}),
+    ("post", f"{EXP}/start"): ("/experiments/exp-a/start", {}),
+    ("post", f"{EXP}/stop"): ("/experiments/exp-a/stop", {}),
+    ("post", f"{EXP}/conclude"): ("/experiments/exp-a/conclude", {"json": {}}),
+    ("post", f"{EXP}/assign"): (
+        "/experiments/exp-a/assign",
+        {"json": {"unit_id": "CO-A"}},
+    ),
+    ("post", f"{EXP}/events"): (
+        "/experiments/exp-a/events",
+        {"json": {"unit_id": "CO-A", "type": "exposure"}},
+    ),
+}
 ADMIN_ONLY = {
+    ("get", "/experiments"),
+    ("post", "/experiments"),
+    ("get", EXP),
+    ("patch", EXP),
+    ("get", f"{EXP}/results"),
+    ("post", f"{EXP}/start"),
+    ("post", f"{EXP}/stop"),
+    ("post", f"{EXP}/conclude"),
     ("post", "/train"),
     ("get", "/runs/{run_id}"),
     ("get", "/models"),
@@ -222,6 +261,159 @@ CASES: dict[tuple[str, str, int], Case] = {
 COLLAB = "/collaborations/{external_id}"
 
 
+def an_experiment(ctx: Ctx, status: str = "draft") -> str:
+    """Create experiment exp-a through the API and move it to ``status``; return its url."""
+    body(ctx, "POST", "/experiments", 201, EXPERIMENT_BODY)
+    url = "/experiments/exp-a"
+    moves = {"draft": [], "running": ["start"], "stopped": ["start", "stop"]}
+    for action in moves[status]:
+        ctx.api.call("POST", f"{url}/{action}", 200, token=ctx.tokens["admin"])
+    return url
+
+
+def experiment_case(
+    status: str, method: str, tail: str, payload, state="draft", role="admin"
+):
+    """Return a case: create exp-a in ``state``, then send ``payload`` to its ``tail``."""
+
+    def case(ctx):
+        url = an_experiment(ctx, state) + tail
+        if payload is None:
+            return ctx.api.call(method, url, status, token=ctx.tokens[role])
+        return body(ctx, method, url, status, payload, role)
+
+    return case
+
+
+def missing(method: str, tail: str, payload=None):
+    """Return a case: an unknown experiment key answers 404."""
+
+    def case(ctx):
+        url = "/experiments/nope" + tail
+        if payload is None:
+            return ctx.api.call(method, url, 404, token=ctx.tokens["admin"])
+        return body(ctx, method, url, 404, payload)
+
+    return case
+
+
+def assigned_event(ctx: Ctx):
+    """Assign CO-A in a running experiment, then record its exposure (200)."""
+    url = an_experiment(ctx, "running")
+    body(ctx, "POST", f"{url}/assign", 200, {"unit_id": "CO-A"})
+    response = body(
+        ctx,
+        "POST",
+        f"{url}/events",
+        200,
+        {"unit_id": "CO-A", "type": "exposure"},
+        "brand",
+    )
+    assert response.get_json()["recorded"] is True
+
+
+ASSIGN = {"unit_id": "CO-A"}
+EVENT = {"unit_id": "CO-A", "type": "acceptance"}
+CASES |= {
+    ("get", "/experiments", 200): experiment_case(200, "GET", "", None),
+    ("get", "/experiments", 422): lambda c: c.api.call(
+        "GET", "/experiments?page=0", 422, token=c.tokens["admin"]
+    ),
+    ("post", "/experiments", 201): lambda c: body(
+        c, "POST", "/experiments", 201, EXPERIMENT_BODY
+    ),
+    ("post", "/experiments", 400): lambda c: body(c, "POST", "/experiments", 400, b"{"),
+    ("post", "/experiments", 413): lambda c: body(c, "POST", "/experiments", 413, HUGE),
+    ("post", "/experiments", 422): lambda c: body(
+        c,
+        "POST",
+        "/experiments",
+        422,
+        {
+            **EXPERIMENT_BODY,
+            "variants": [{"key": "aa", "weight": 0.5}, {"key": "bb", "weight": 0.2}],
+        },
+    ),
+    ("get", EXP, 200): experiment_case(200, "GET", "", None),
+    ("get", EXP, 404): missing("GET", ""),
+    ("patch", EXP, 200): experiment_case(
+        200, "PATCH", "", {"coverage": 0.5}, "running"
+    ),
+    ("patch", EXP, 400): experiment_case(400, "PATCH", "", b"[", "running"),
+    ("patch", EXP, 404): missing("PATCH", "", {"coverage": 0.5}),
+    ("patch", EXP, 409): experiment_case(
+        409, "PATCH", "", {"coverage": 0.5}, "stopped"
+    ),
+    ("patch", EXP, 413): experiment_case(413, "PATCH", "", HUGE),
+    ("patch", EXP, 422): experiment_case(
+        422, "PATCH", "", {"variants": [{"key": "control", "weight": 0.9}]}
+    ),
+    ("get", f"{EXP}/results", 200): experiment_case(
+        200, "GET", "/results", None, "running"
+    ),
+    ("get", f"{EXP}/results", 404): missing("GET", "/results"),
+    ("post", f"{EXP}/start", 200): experiment_case(200, "POST", "/start", None),
+    ("post", f"{EXP}/start", 404): missing("POST", "/start"),
+    ("post", f"{EXP}/start", 409): experiment_case(
+        409, "POST", "/start", None, "running"
+    ),
+    ("post", f"{EXP}/stop", 200): experiment_case(
+        200, "POST", "/stop", None, "running"
+    ),
+    ("post", f"{EXP}/stop", 404): missing("POST", "/stop"),
+    ("post", f"{EXP}/stop", 409): experiment_case(409, "POST", "/stop", None),
+    ("post", f"{EXP}/conclude", 200): experiment_case(
+        200, "POST", "/conclude", {}, "stopped"
+    ),
+    ("post", f"{EXP}/conclude", 400): experiment_case(
+        400, "POST", "/conclude", b"{", "stopped"
+    ),
+    ("post", f"{EXP}/conclude", 404): missing("POST", "/conclude", {}),
+    # Shipping without a winner changes nothing.
+    ("post", f"{EXP}/conclude", 409): experiment_case(
+        409, "POST", "/conclude", {"ship": True}, "running"
+    ),
+    ("post", f"{EXP}/conclude", 413): experiment_case(413, "POST", "/conclude", HUGE),
+    ("post", f"{EXP}/conclude", 422): experiment_case(
+        422, "POST", "/conclude", {"ship": "yes"}, "stopped"
+    ),
+    ("post", f"{EXP}/assign", 200): experiment_case(
+        200, "POST", "/assign", ASSIGN, "running", "creator"
+    ),
+    ("post", f"{EXP}/assign", 400): experiment_case(400, "POST", "/assign", b"1"),
+    ("post", f"{EXP}/assign", 404): missing("POST", "/assign", ASSIGN),
+    ("post", f"{EXP}/assign", 413): experiment_case(413, "POST", "/assign", HUGE),
+    ("post", f"{EXP}/assign", 422): experiment_case(
+        422, "POST", "/assign", {"unit_id": ""}
+    ),
+    ("post", f"{EXP}/events", 200): assigned_event,
+    ("post", f"{EXP}/events", 400): experiment_case(
+        400, "POST", "/events", b"{", "running"
+    ),
+    ("post", f"{EXP}/events", 403): experiment_case(
+        403,
+        "POST",
+        "/events",
+        {"unit_id": "CO-B", "type": "exposure"},
+        "running",
+        "brand",
+    ),
+    ("post", f"{EXP}/events", 404): missing("POST", "/events", EVENT),
+    # CO-A was never assigned.
+    ("post", f"{EXP}/events", 409): experiment_case(
+        409, "POST", "/events", EVENT, "running"
+    ),
+    ("post", f"{EXP}/events", 413): experiment_case(413, "POST", "/events", HUGE),
+    ("post", f"{EXP}/events", 422): experiment_case(
+        422,
+        "POST",
+        "/events",
+        {"unit_id": "CO-A", "type": "rating", "value": 9},
+        "running",
+    ),
+}
+
+
 def collab(ctx, role, external_id, action, status, payload=None, **kwargs):
     """Take a collaboration action as ``role`` and expect ``status``."""
     url = f"/collaborations/{external_id}/{action}"
@@ -365,6 +557,7 @@ def test_every_api_route_is_documented_and_nothing_else(app):
                 template = template.replace("<int:run_id>", "{run_id}")
                 template = template.replace("<model_type>", "{model_type}")
                 template = template.replace("<external_id>", "{external_id}")
+                template = template.replace("<key>", "{key}")
                 for method in rule.methods - {"HEAD", "OPTIONS"}:
                     routes.add((method.lower(), template))
     documented = {(m, t) for m, t, _ in documented_responses(document(app))}

@@ -27,6 +27,7 @@ from fuzz_support import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from webapp.experiments import store
 from webapp.extensions import db
 from webapp.models import ModelVersion, TrainingRun
 
@@ -58,6 +59,21 @@ def fuzz_world(app, world, redis):
         )
     )
     db.session.commit()
+    experiment = store.create_experiment(
+        {
+            "key": "fuzz-exp",
+            "model_type": "match_success",
+            "unit": "company",
+            "metric": "acceptance_rate",
+            "baseline": 0.3,
+            "variants": [
+                {"key": "control", "weight": 0.5},
+                {"key": "treatment", "weight": 0.5},
+            ],
+        },
+        actor=None,
+    )
+    store.start(experiment, None)
     return {**world, "run_id": run.id}
 
 
@@ -68,6 +84,7 @@ def real_values(fuzz_world) -> dict[str, list[str]]:
         "model_type": ["match_success"],
         "run_id": [str(fuzz_world["run_id"])],
         "version": ["1"],
+        "key": ["fuzz-exp"],
     }
 
 

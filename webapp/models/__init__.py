@@ -2,6 +2,13 @@
 
 from webapp.models.accounts import ApiToken, User
 from webapp.models.demo import DemoGroundTruth
+from webapp.models.experiments import (
+    Experiment,
+    ExperimentAssignment,
+    ExperimentChange,
+    ExperimentEvent,
+    ExperimentVariant,
+)
 from webapp.models.marketplace import (
     Collaboration,
     Company,
@@ -20,6 +27,11 @@ __all__ = [
     "Company",
     "DemoGroundTruth",
     "Deployment",
+    "Experiment",
+    "ExperimentAssignment",
+    "ExperimentChange",
+    "ExperimentEvent",
+    "ExperimentVariant",
     "Influencer",
     "ModelVersion",
     "NicheActivity",

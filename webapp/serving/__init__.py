@@ -176,7 +176,7 @@ def rank_companies(
     if busy:
         mask &= ~np.isin(pool.company_ids, list(busy))
     # The influencer asking is the routing subject for this list.
-    scored = score_rows(rows, influencer.external_id)
+    scored = score_rows(rows, influencer.external_id, unit="influencer")
     top = _top(scored, mask, limit)
     contribution = contributions(scored, rows[top])
     for local, i in enumerate(top):

@@ -126,8 +126,16 @@ def factor_names(plugin: ModelType, predictions: Predictions) -> list[str]:
     return feature_sets.names(plugin.features)
 
 
-def _fallback(plugin: ModelType, rows: np.ndarray, reason: str | None) -> TypedScored:
-    """Answer with the type's rule-based fallback; FallbackFailed when it cannot."""
+def _fallback(
+    plugin: ModelType,
+    rows: np.ndarray,
+    reason: str | None,
+    variant: str | None = None,
+) -> TypedScored:
+    """Answer with the type's rule-based fallback; FallbackFailed when it cannot.
+
+    :param variant: the experiment variant the subject is in, logged with the answer.
+    """
     try:
         predictions = plugin.fallback(rows)
         check_predictions(plugin, predictions, len(rows))
@@ -135,7 +143,9 @@ def _fallback(plugin: ModelType, rows: np.ndarray, reason: str | None) -> TypedS
         raise FallbackFailed(
             f"{plugin.name} fallback failed: {type(error).__name__}: {error}"
         ) from error
-    return TypedScored(plugin, predictions, None, None, reason or "no usable version")
+    return TypedScored(
+        plugin, predictions, None, variant, reason or "no usable version"
+    )
 
 
 def score_rows(plugin: ModelType, rows: np.ndarray, subject: str) -> TypedScored:
@@ -143,12 +153,12 @@ def score_rows(plugin: ModelType, rows: np.ndarray, subject: str) -> TypedScored
     names = feature_sets.names(plugin.features)
     version, artifact, variant, reason = usable_version(subject, plugin.name, names)
     if version is None or len(rows) == 0:
-        return _fallback(plugin, rows, reason)
+        return _fallback(plugin, rows, reason, variant)
     try:
         predictions = plugin.predict(artifact, rows)
         check_predictions(plugin, predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
-        return _fallback(plugin, rows, model_failed(version, error))
+        return _fallback(plugin, rows, model_failed(version, error), variant)
     return TypedScored(plugin, predictions, version, variant, None)
 
 

@@ -59,8 +59,14 @@ def usable_version(
     subject: str,
     model_type: str = MATCH_TYPE,
     feature_names: list[str] | None = FEATURE_NAMES_LIST,
+    unit: str | None = "company",
 ) -> tuple[ServedVersion | None, Any, str | None, str | None]:
     """Return (version, artifact, variant, fallback reason) of ``model_type`` for ``subject``.
+
+    ``unit`` says what the subject is (``company``, ``influencer``; None for a
+    whole series), so a running experiment on that unit can route it. The
+    variant is returned even when the fallback serves (a rule-based arm, or
+    an arm whose artifact is refused), so the log credits the arm.
 
     This process verifies an artifact before its first load (sha256, then the
     ``feature_names`` serving computes; None for series types, which take no
@@ -69,10 +75,10 @@ def usable_version(
     were shown.
     """
     state = serving_state()
-    chosen = route(state.active, model_type, subject)
+    chosen = route(state.active, model_type, subject, unit, state.experiments)
     version = chosen.version
     if version is None:
-        return None, None, None, chosen.reason
+        return None, None, chosen.variant, chosen.fallback_reason()
     first_load = version.sha256 not in state.artifacts
     try:
         artifact = state.artifacts.load(
@@ -83,7 +89,7 @@ def usable_version(
         )
     except ArtifactError as error:
         _record_artifact_error(version, str(error))
-        return None, None, None, f"{version.label} unavailable: {error}"
+        return None, None, chosen.variant, f"{version.label} unavailable: {error}"
     if first_load:
         _record_artifact_error(version, None)
     return version, artifact, chosen.variant, None
@@ -135,8 +141,10 @@ def served_feature_names(types, model_type: str) -> list[str] | None:
     return feature_sets.names(plugin.features)
 
 
-def _fallback_scored(rows: np.ndarray, explain: bool, reason: str | None) -> Scored:
-    """Return the rule-based scorer's answer for ``rows``."""
+def _fallback_scored(
+    rows: np.ndarray, explain: bool, reason: str | None, variant: str | None = None
+) -> Scored:
+    """Return the rule-based scorer's answer for ``rows`` (``variant``: its arm)."""
     p = fallback.score(rows)
     return Scored(
         p,
@@ -144,7 +152,7 @@ def _fallback_scored(rows: np.ndarray, explain: bool, reason: str | None) -> Sco
         None,
         None,
         None,
-        None,
+        variant,
         reason,
         contributions=fallback.explain(rows) if explain else None,
     )
@@ -169,16 +177,20 @@ def _check_predictions(predictions, n: int) -> None:
         raise ValueError("the model returned probabilities outside 0..1")
 
 
-def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
+def score_rows(
+    rows: np.ndarray, subject: str, explain: bool = False, unit: str = "company"
+) -> Scored:
     """Score feature rows with the version routed for ``subject``, or the fallback.
+
+    ``unit`` says whether ``subject`` is a company or an influencer external id.
 
     With ``explain``, per-feature contributions are computed in the same pass.
     Whatever goes wrong with a model (its artifact refused, or any error while
     it predicts) the fallback answers, and the failure is logged and recorded.
     """
-    version, artifact, variant, reason = usable_version(subject)
+    version, artifact, variant, reason = usable_version(subject, unit=unit)
     if version is None or len(rows) == 0:
-        return _fallback_scored(rows, explain, reason)
+        return _fallback_scored(rows, explain, reason, variant)
     plugin = installed_types(current_app).get(MATCH_TYPE)
     try:
         if explain:
@@ -187,7 +199,7 @@ def score_rows(rows: np.ndarray, subject: str, explain: bool = False) -> Scored:
             predictions, explained = plugin.predict(artifact, rows), None
         _check_predictions(predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
-        return _fallback_scored(rows, explain, model_failed(version, error))
+        return _fallback_scored(rows, explain, model_failed(version, error), variant)
     extra = predictions.extra
     return Scored(
         predictions.score,

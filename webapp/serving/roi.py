@@ -101,8 +101,8 @@ def history_estimate(
     return (*NO_HISTORY, "none")
 
 
-def _fallback(pairs, reason: str | None) -> RoiScored:
-    """Answer every pair with the history estimate."""
+def _fallback(pairs, reason: str | None, variant: str | None = None) -> RoiScored:
+    """Answer every pair with the history estimate (``variant``: an experiment's arm)."""
     coverage = float(current_app.config["ROI_FALLBACK_COVERAGE"])
     seen: dict[tuple[str, Any], np.ndarray] = {}
     estimates = [history_estimate(co, inf, coverage, seen) for inf, co in pairs]
@@ -114,7 +114,7 @@ def _fallback(pairs, reason: str | None) -> RoiScored:
         np.array([e[2] for e in estimates]),
         coverage,
         None,
-        None,
+        variant,
         why[:300],
     )
 
@@ -136,13 +136,13 @@ def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
     """Estimate ROI for feature ``rows`` of ``pairs`` with the version routed for ``subject``."""
     version, artifact, variant, reason = usable_version(subject, ROI_TYPE)
     if version is None:
-        return _fallback(pairs, reason)
+        return _fallback(pairs, reason, variant)
     plugin = installed_types(current_app).get(ROI_TYPE)
     try:
         predictions = plugin.predict(artifact, rows)
         _check(predictions, len(rows))
     except Exception as error:  # any model failure: the history estimate serves
-        return _fallback(pairs, model_failed(version, error))
+        return _fallback(pairs, model_failed(version, error), variant)
     interval = predictions.interval
     return RoiScored(
         np.asarray(predictions.score, float),

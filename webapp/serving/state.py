@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from webapp.registry.artifacts import ArtifactCache
 from webapp.serving.pools import PoolCache
-from webapp.serving.routing import ActiveVersionCache
+from webapp.serving.routing import ActiveVersionCache, RunningExperimentCache
 
 _KEY = "matchloop.serving"
 
@@ -23,6 +23,7 @@ class ServingState:
     artifacts: ArtifactCache
     active: ActiveVersionCache
     pool: PoolCache
+    experiments: RunningExperimentCache = field(default_factory=RunningExperimentCache)
     # Model failures at predict time in this process: label -> (when, reason).
     failures: dict[str, tuple[float, str]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
@@ -42,6 +43,7 @@ class ServingState:
         """Forget everything cached (after tests, or to force a reload)."""
         self.artifacts.clear()
         self.active.clear()
+        self.experiments.clear()
         self.pool.clear()
         with self._lock:
             self.failures.clear()

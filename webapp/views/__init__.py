@@ -12,6 +12,7 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Return every blueprint, in registration order."""
+    from webapp.experiments.views import bp as experiments_bp
     from webapp.learning.views import bp as runs_bp
     from webapp.marketplace.views.collaborations import bp as collaborations_bp
     from webapp.marketplace.views.matches import bp as matches_bp
@@ -31,6 +32,7 @@ def blueprints() -> list[Blueprint]:
         matches_bp,
         models_bp,
         runs_bp,
+        experiments_bp,
         trends_bp,
         api_bp,
         errors_bp,

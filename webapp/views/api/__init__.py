@@ -4,10 +4,12 @@
 tokens and permissions, ``errors`` the JSON error shape, ``validation`` the request
 checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
-``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``);
+``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``,
+``webapp.experiments.api``);
 they are imported here so their views attach to the blueprint.
 """
 
+from webapp.experiments import api as experiments_api
 from webapp.learning import api as learning_api
 from webapp.marketplace import api as marketplace_api
 from webapp.registry import api as registry_api
@@ -19,6 +21,7 @@ __all__ = [
     "auth",
     "bp",
     "errors",
+    "experiments_api",
     "health",
     "learning_api",
     "marketplace_api",

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify
 
 from webapp.core.taxonomy import COUNTRIES, NICHES
+from webapp.experiments import api_docs as experiment_docs
 from webapp.marketplace import lifecycle
 from webapp.registry.plugins import InstalledTypes, installed_types
 from webapp.views.api import declared
@@ -29,9 +30,10 @@ ERRORS = {
     "404": ("NotFound", "Unknown id or model type; details name what was not found."),
     "409": (
         "Conflict",
-        "The model type is already training (details give the run), or the "
-        "collaboration's status does not allow the action (details give why "
-        "and the current status); nothing was changed.",
+        "The model type is already training (details give the run), the "
+        "collaboration's or experiment's status does not allow the action "
+        "(details give why and the current status), an event's unit has no "
+        "assignment, or there is no winner to ship; nothing was changed.",
     ),
     "413": ("PayloadTooLarge", "The body is larger than MAX_CONTENT_LENGTH."),
     "422": ("ValidationFailed", "The body or query does not match the schema."),
@@ -271,6 +273,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
     """Return the path items of every API route (declared types' routes included)."""
     return {
         **collaboration_paths(),
+        **experiment_docs.paths(operation, ok),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(
@@ -439,7 +442,11 @@ def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
         "paths": paths(types),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**component_schemas(max_batch), **declared.schemas(types)},
+            "schemas": {
+                **component_schemas(max_batch),
+                **declared.schemas(types),
+                **experiment_docs.SCHEMAS,
+            },
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()
             },
