@@ -10,8 +10,6 @@ collaborations (cancelled, disputed or rated 2 or less); failure rate per level.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
@@ -21,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from webapp.extensions import db
 from webapp.learning import training_data
-from webapp.model_types import TrainingData, installed_types
+from webapp.model_types import installed_types
 from webapp.models import ModelVersion, TrainingRun
 from workers.training import train_model
 
@@ -50,19 +48,6 @@ def _round(value):
     return None if value is None else round(float(value), 4)
 
 
-def _subset(data: TrainingData, index: np.ndarray) -> TrainingData:
-    return TrainingData(
-        X=data.X[index],
-        y=data.y[index],
-        feature_names=data.feature_names,
-        times=data.times[index],
-        target=data.target,
-        label_times=data.label_times[index],
-        row_ids=data.row_ids[index],
-        labelled=data.labelled[index],
-    )
-
-
 def holdout(app, holdout_days: int = 90) -> dict[str, Any]:
     """Train on outcomes known before a cutoff; score failures proposed after it."""
     data = training_data.build("risk", app.config)
@@ -72,7 +57,7 @@ def holdout(app, holdout_days: int = 90) -> dict[str, Any]:
     plugin = installed_types(app).get("risk")
     started = time.perf_counter()
     with threadpool_limits(limits=int(app.config["TRAINING_THREADS"])):
-        result = plugin.fit(_subset(data, np.flatnonzero(known)), {}, lambda f, s: None)
+        result = plugin.fit(data.take(np.flatnonzero(known)), {}, lambda f, s: None)
     seconds = time.perf_counter() - started
     artifact, X, y = result.artifact, data.X[later], data.y[later]
     served = plugin.predict(artifact, X)
@@ -112,12 +97,7 @@ def main() -> None:
     """Seed a world and print this benchmark's figures as JSON."""
     from bench import worlds
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a 2.6k world")
-    args = parser.parse_args()
-    size = 2600 if args.quick else 26000
-    with worlds.seeded_world(size) as world, world.app.app_context():
-        print(json.dumps({"rated_by_brands": world.rated, **run(world.app)}, indent=2))
+    worlds.run_alone(run, __doc__)
 
 
 if __name__ == "__main__":

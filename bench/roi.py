@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
@@ -15,7 +13,6 @@ from sklearn.metrics import mean_absolute_error, r2_score
 from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
-from bench.training import _slice
 from webapp.extensions import db
 from webapp.learning import training_data
 from webapp.model_types import installed_types
@@ -61,7 +58,7 @@ def holdout(app, holdout_days: int = 90) -> dict[str, Any]:
     started = time.perf_counter()
     with threadpool_limits(limits=int(app.config["TRAINING_THREADS"])):
         result = plugin.fit(
-            _slice(data, np.flatnonzero(known)),
+            data.take(np.flatnonzero(known)),
             {"coverage": NOMINAL},
             lambda f, s: None,
         )
@@ -106,12 +103,7 @@ def main() -> None:
     """Seed a world and print this benchmark's figures as JSON."""
     from bench import worlds
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a 2.6k world")
-    args = parser.parse_args()
-    size = 2600 if args.quick else 26000
-    with worlds.seeded_world(size) as world, world.app.app_context():
-        print(json.dumps({"rated_by_brands": world.rated, **run(world.app)}, indent=2))
+    worlds.run_alone(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from plugins.match_success.evaluation import expected_calibration_error
 from webapp.extensions import db
 from webapp.learning import training_data
-from webapp.model_types import TrainingData, installed_types
+from webapp.model_types import installed_types
 from webapp.models import DemoGroundTruth, ModelVersion, TrainingRun
 from workers.training import train_model
 
@@ -38,18 +38,6 @@ def time_training(app) -> dict[str, Any]:
     }
 
 
-def _slice(data: TrainingData, index: np.ndarray) -> TrainingData:
-    return TrainingData(
-        X=data.X[index],
-        y=data.y[index],
-        feature_names=data.feature_names,
-        times=data.times[index],
-        target=data.target,
-        label_times=data.label_times[index],
-        row_ids=data.row_ids[index],
-    )
-
-
 def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
     """Train on everything known before a cutoff; score the collaborations proposed after it.
 
@@ -64,7 +52,7 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
     plugin = installed_types(app).get("match_success")
     with threadpool_limits(limits=int(app.config["TRAINING_THREADS"])):
         result = plugin.fit(
-            _slice(data, np.flatnonzero(known)),
+            data.take(np.flatnonzero(known)),
             {"algorithm": "auto"},
             lambda f, s: None,
         )

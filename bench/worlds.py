@@ -73,3 +73,16 @@ def seeded_world(collaborations: int, seed: int = 11, **config):
             yield World(app, directory, url, seconds, collaborations, rated)
             db.session.remove()
             db.engine.dispose()
+
+
+def run_alone(run, description: str) -> None:
+    """Seed a 20k world (``--quick``: 2.6k) and print ``run(app)`` as JSON (``python -m bench.X``)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="a 2.6k world")
+    args = parser.parse_args()
+    size = 2600 if args.quick else 26000
+    with seeded_world(size) as world, world.app.app_context():
+        print(json.dumps({"rated_by_brands": world.rated, **run(world.app)}, indent=2))

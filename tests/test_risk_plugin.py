@@ -158,3 +158,13 @@ def test_the_rule_based_fallback_names_its_rules():
     }
     nan = rule_based(np.full((1, len(NAMES)), np.nan))
     assert nan.score[0] == 10
+
+
+def test_taking_rows_keeps_their_labels_times_and_mask():
+    data = synthetic(50, seed=9)
+    data.labelled = np.arange(50) % 3 != 0
+    part = data.take(np.arange(10, 30))
+    assert part.X.shape == (20, len(NAMES)) and part.feature_names == NAMES
+    np.testing.assert_array_equal(part.labelled, data.labelled[10:30])
+    np.testing.assert_array_equal(part.label_times, data.label_times[10:30])
+    np.testing.assert_array_equal(part.y, data.y[10:30])

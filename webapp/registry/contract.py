@@ -114,6 +114,24 @@ class TrainingData:
         """Number of labelled rows."""
         return int(len(self.y))
 
+    def take(self, index: np.ndarray) -> TrainingData:
+        """Return the rows at ``index`` (ascending, so still in time order)."""
+
+        def pick(values):
+            return None if values is None else values[index]
+
+        return TrainingData(
+            X=self.X[index],
+            y=self.y[index],
+            feature_names=self.feature_names,
+            times=self.times[index],
+            target=self.target,
+            label_times=pick(self.label_times),
+            row_ids=pick(self.row_ids),
+            labelled=pick(self.labelled),
+            meta=dict(self.meta),
+        )
+
     def time_folds(self, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Return honest time-ordered (train, validation) index pairs.
 
