@@ -57,7 +57,7 @@ def test_each_algorithm_trains_and_predicts(algorithm):
     assert np.all((predictions.confidence >= 0) & (predictions.confidence <= 1))
     # No interval is served (none measured honest); rows far outside the training
     # range get less confidence than the same rows inside it.
-    assert "low" not in predictions.extra and "high" not in predictions.extra
+    assert predictions.interval is None
     outside = model.predict(result.artifact, rows * 50).confidence
     assert np.all(outside < predictions.confidence)
     contributions = model.explain(result.artifact, rows)

@@ -318,11 +318,7 @@ class MatchSuccessModel(ModelType):
         uncertainty = artifact.uncertainty(p, members.std(axis=0))
         support = artifact.support(rows)
         confidence = np.clip(1 - 2 * Z_95 * uncertainty, 0, 1) * support
-        return Predictions(
-            score=p,
-            confidence=confidence,
-            extra={"uncertainty": uncertainty, "support": support},
-        )
+        return Predictions(score=p, confidence=confidence)
 
     def explain(self, artifact: MatchArtifact, rows: np.ndarray) -> np.ndarray:
         """Return each feature's contribution: p(row) - p(row with that feature at its median).

@@ -213,8 +213,6 @@ class Predictions:
     factor_names: list[str] | None = None
     # The value shown with each factor (n x k, e.g. a robust z-score); None: the input value.
     factor_values: np.ndarray | None = None
-    # Deprecated untyped extras; removed once every caller reads the typed fields.
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

@@ -200,12 +200,12 @@ def score_rows(
         _check_predictions(predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
         return _fallback_scored(rows, explain, model_failed(version, error), variant)
-    extra = predictions.extra
+    interval = predictions.interval
     return Scored(
         predictions.score,
         predictions.confidence,
-        extra.get("low"),
-        extra.get("high"),
+        None if interval is None else np.asarray(interval.low, float),
+        None if interval is None else np.asarray(interval.high, float),
         version,
         variant,
         None,
