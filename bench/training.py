@@ -77,21 +77,21 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
         "brier": round(float(brier_score_loss(y, p)), 4),
         "best_achievable_brier": round(float(brier_score_loss(y, best)), 4),
         "ece": round(expected_calibration_error(y, p), 4),
-        "band": band_coverage(p, predicted.extra, best),
+        "band": band_coverage(result.artifact, data.X[later], p, best),
     }
 
 
 def band_coverage(
-    p: np.ndarray, extra: dict[str, Any], truth: np.ndarray
+    artifact, rows: np.ndarray, p: np.ndarray, truth: np.ndarray
 ) -> dict[str, Any]:
     """Return how often p +- 1.96 x uncertainty holds the demo's true probability.
 
     That "95 % band" is not served (it measured 86 % at 20k); the figure stays
-    here so the reason can be checked again.
+    here so the reason can be checked again. The uncertainty is the artifact's
+    own (calibration-bin error and ensemble spread), as confidence uses it.
     """
-    if "uncertainty" not in extra:
-        return {"served": False}
-    half = 1.959964 * np.asarray(extra["uncertainty"])
+    members = artifact.member_probabilities(rows)
+    half = 1.959964 * np.asarray(artifact.uncertainty(p, members.std(axis=0)))
     low, high = np.clip(p - half, 0, 1), np.clip(p + half, 0, 1)
     return {
         "served": False,
