@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.learning.consent import excluded_collaborations
@@ -206,3 +206,13 @@ def naive_datetime(value: Any) -> Any:
     if isinstance(value, str):
         return np.datetime64(value.replace(" ", "T")[:19], "s")
     return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) else value
+
+
+def rating_known_at(outcome):
+    """Return SQL for when ``outcome`` (an Outcome alias) last changed: its latest revision, else rated_at."""
+    latest = (
+        select(func.max(OutcomeRevision.recorded_at))
+        .where(OutcomeRevision.outcome_id == outcome.id)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, outcome.rated_at)

@@ -256,13 +256,14 @@ def predict_pairs(
         by_subject[company.external_id].append(k)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
     for subject, members in by_subject.items():
-        scored = score_rows(plugin, rows[members], subject)
+        sub = rows[members]
+        scored = score_rows(plugin, sub, subject)
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
                 "influencer_id": influencer.external_id,
                 "company_id": company.external_id,
-                **answer(scored, local, rows[members][local]),
+                **answer(scored, local, sub[local]),
             }
         prediction_log.write(
             [

@@ -18,14 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.learning import feature_sets, loaders
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.training_data import pair_features_at_proposal
-from webapp.models import Collaboration, Outcome, OutcomeRevision
+from webapp.models import Collaboration, Outcome
 from webapp.registry.contract import TrainingData, TrainingFailed
 
 FEATURE_SET = "pair_checks"
@@ -43,11 +43,6 @@ def failed(status: str, rating: int | None, completion: str | None, max_rating: 
 def risk_data(config: Mapping[str, Any]) -> TrainingData:
     """Label finished collaborations as failed (1) or not (0), unrated ones unlabelled."""
     brand = aliased(Outcome)
-    last_revision = (
-        select(func.max(OutcomeRevision.recorded_at))
-        .where(OutcomeRevision.outcome_id == brand.id)
-        .scalar_subquery()
-    )
     rows = db.session.execute(
         select(
             Collaboration.id,
@@ -60,7 +55,7 @@ def risk_data(config: Mapping[str, Any]) -> TrainingData:
             Collaboration.match_snapshot,
             brand.success_rating,
             brand.completion_status,
-            func.coalesce(last_revision, brand.rated_at).label("rated_at"),
+            loaders.rating_known_at(brand).label("rated_at"),
         )
         .outerjoin(
             brand,

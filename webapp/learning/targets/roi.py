@@ -14,25 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.learning import features, loaders
 from webapp.learning.consent import excluded_collaborations
 from webapp.learning.training_data import pair_features_at_proposal
-from webapp.models import Collaboration, Outcome, OutcomeRevision
+from webapp.models import Collaboration, Outcome
 from webapp.registry.contract import TrainingData, TrainingFailed
 
 
 def roi_data(config: Mapping[str, Any]) -> TrainingData:
     """Label finished collaborations with the ROI their brand reported (0.25 = +25 %)."""
     brand = aliased(Outcome)
-    last_revision = (
-        select(func.max(OutcomeRevision.recorded_at))
-        .where(OutcomeRevision.outcome_id == brand.id)
-        .scalar_subquery()
-    )
     rows = db.session.execute(
         select(
             Collaboration.id,
@@ -42,7 +37,7 @@ def roi_data(config: Mapping[str, Any]) -> TrainingData:
             Collaboration.budget,
             Collaboration.match_snapshot,
             brand.roi_achieved,
-            func.coalesce(last_revision, brand.rated_at).label("known_at"),
+            loaders.rating_known_at(brand).label("known_at"),
         )
         .join(
             brand,
