@@ -8,6 +8,7 @@ from webapp.models.experiments import (
     ExperimentChange,
     ExperimentEvent,
     ExperimentVariant,
+    InterleavingImpression,
 )
 from webapp.models.marketplace import (
     Collaboration,
@@ -32,6 +33,7 @@ __all__ = [
     "ExperimentChange",
     "ExperimentEvent",
     "ExperimentVariant",
+    "InterleavingImpression",
     "Influencer",
     "ModelVersion",
     "NicheActivity",

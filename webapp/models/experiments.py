@@ -23,7 +23,7 @@ from webapp.extensions import db
 
 EXPERIMENT_STATUSES = ("draft", "running", "stopped", "concluded")
 EXPERIMENT_UNITS = ("company", "influencer")
-EXPERIMENT_KINDS = ("ab",)
+EXPERIMENT_KINDS = ("ab", "interleaving")
 EVENT_TYPES = ("exposure", "acceptance", "success", "rating", "roi")
 
 
@@ -36,7 +36,7 @@ class Experiment(db.Model):
             "status IN ('draft', 'running', 'stopped', 'concluded')", name="status"
         ),
         CheckConstraint("unit IN ('company', 'influencer')", name="unit"),
-        CheckConstraint("kind IN ('ab')", name="kind"),
+        CheckConstraint("kind IN ('ab', 'interleaving')", name="kind"),
         CheckConstraint("coverage >= 0 AND coverage <= 1", name="coverage"),
     )
 
@@ -47,7 +47,13 @@ class Experiment(db.Model):
     hypothesis: Mapped[str] = mapped_column(Text, default="")
     model_type: Mapped[str] = mapped_column(String(64), index=True)
     unit: Mapped[str] = mapped_column(String(16))
+    # ab: units split between variants; interleaving: a unit's ranked list mixes
+    # two variants' rankings (team draft) and each pick is credited to its team.
     kind: Mapped[str] = mapped_column(String(16), default="ab", server_default="ab")
+    # Always-valid p-values and confidence sequences, so that looking early is safe.
+    sequential: Mapped[bool] = mapped_column(
+        default=False, server_default=text("false")
+    )
     coverage: Mapped[float] = mapped_column(Float, default=1.0)
     # Primary metric: acceptance_rate | success_rate | mean_rating | mean_roi.
     metric: Mapped[str] = mapped_column(String(32))
@@ -170,6 +176,34 @@ class ExperimentEvent(db.Model):
     # serving (an exposure while serving), api (another system), ...
     source: Mapped[str] = mapped_column(String(16), default="api")
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InterleavingImpression(db.Model):
+    """An item a unit was first shown in an interleaved list, and the team it came from.
+
+    The first showing sticks (unique per experiment, unit and item): later
+    proposals, acceptances and successes of that pair are credited to its team.
+    """
+
+    __tablename__ = "interleaving_impressions"
+    __table_args__ = (
+        UniqueConstraint(
+            "experiment_id",
+            "unit_id",
+            "item_id",
+            name="uq_interleaving_impressions_item",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE")
+    )
+    unit_id: Mapped[str] = mapped_column(String(100))
+    item_id: Mapped[str] = mapped_column(String(100))
+    # The variant key whose ranking contributed the item.
+    team: Mapped[str] = mapped_column(String(64))
+    shown_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ExperimentChange(db.Model):
