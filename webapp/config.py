@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     # a collaboration failed (risk target) when cancelled, disputed, or its brand
     # rated it at or below this
     "RISK_FAILURE_MAX_RATING": 2,
+    # days before an experiment's start whose data is each unit's CUPED covariate
+    "CUPED_LOOKBACK_DAYS": 90,
     # coverage of the history-based ROI interval when no roi model can serve
     "ROI_FALLBACK_COVERAGE": 0.9,
     # largest number of pairs in one batch prediction call

@@ -39,6 +39,7 @@ def describe(experiment: Experiment) -> dict[str, Any]:
         "model_type": experiment.model_type,
         "unit": experiment.unit,
         "kind": experiment.kind,
+        "sequential": experiment.sequential,
         "status": experiment.status,
         "coverage": experiment.coverage,
         "metric": experiment.metric,

@@ -73,6 +73,18 @@ SCHEMAS: dict[str, Any] = {
                 "uniqueItems": True,
             },
             "namespace": NAMESPACE,
+            "kind": {
+                "type": "string",
+                "enum": list(EXPERIMENT_KINDS),
+                "description": "ab (default) splits units between variants; "
+                "interleaving mixes two match_success versions' rankings in the "
+                "lists each covered unit sees (team draft) and credits each pick.",
+            },
+            "sequential": {
+                "type": "boolean",
+                "description": "Always-valid p-values and confidence sequences, "
+                "so looking early is safe (default false).",
+            },
             "mde": {
                 "type": ["number", "null"],
                 "exclusiveMinimum": 0,
@@ -97,9 +109,10 @@ SCHEMAS: dict[str, Any] = {
                         "weight": FRACTION,
                         "model_version_id": VERSION_ID,
                     },
-                    required=["key", "weight"],
+                    required=["key"],
                 ),
-                "description": "The first variant is the control; weights sum to 1.",
+                "description": "The first variant is the control; weights sum to 1 "
+                "(an A/B test needs them; interleaving ignores them).",
             },
         },
         required=["key", "model_type", "unit", "metric", "variants"],
@@ -139,6 +152,7 @@ SCHEMAS: dict[str, Any] = {
             "model_type": {"type": "string"},
             "unit": {"type": "string", "enum": list(EXPERIMENT_UNITS)},
             "kind": {"type": "string", "enum": list(EXPERIMENT_KINDS)},
+            "sequential": {"type": "boolean"},
             "status": {"type": "string", "enum": list(EXPERIMENT_STATUSES)},
             "coverage": FRACTION,
             "metric": METRIC,
@@ -200,6 +214,12 @@ SCHEMAS: dict[str, Any] = {
         {
             "key": {"type": "string"},
             "status": {"type": "string", "enum": list(EXPERIMENT_STATUSES)},
+            "kind": {"type": "string", "enum": list(EXPERIMENT_KINDS)},
+            "sequential": {
+                "type": "boolean",
+                "description": "True: p_value and the lift intervals are "
+                "always-valid (null until every variant has enough units).",
+            },
             "metric": METRIC,
             "srm_p_value": NUMBER,
             "srm_flag": {"type": "boolean"},
@@ -222,11 +242,31 @@ SCHEMAS: dict[str, Any] = {
                         "p_value": NUMBER,
                         "chance_to_beat_control": NUMBER,
                         "expected_loss": NUMBER,
+                        "wins": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Interleaving: units preferring it.",
+                        },
                     },
                     required=["key", "units", "exposures", "mean", "ci"],
                 ),
                 "description": "In set-up order, control first; comparisons "
-                "(lift, p_value, Bayesian) on the other variants only.",
+                "(lift, p_value, Bayesian) on the other variants only. For "
+                "interleaving, mean and ci are the preference share and its exact "
+                "interval, conversions the credited events.",
+            },
+            "cuped": {
+                "type": ["object", "null"],
+                "description": "The primary metric adjusted by CUPED (each unit's "
+                "pre-experiment value of the metric as covariate): theta, "
+                "variance_reduction, and per variant the unadjusted and adjusted "
+                "comparison; null when a variant has fewer than 2 units.",
+            },
+            "interleaving": {
+                "type": "object",
+                "description": "Interleaving only: units, units_with_preference, "
+                "ties, p_value (sign test), and by_event (proposals, acceptances, "
+                "successes) the same per event with each variant's share.",
             },
         }
     ),
@@ -273,7 +313,7 @@ def paths(operation: Callable, ok: Callable) -> dict[str, Any]:
             ),
             "post": operation(
                 "experimentCreate",
-                "Set up an A/B experiment as a draft (admin).",
+                "Set up an A/B or interleaving experiment as a draft (admin).",
                 ok("Experiment", "The draft experiment.", status="201"),
                 ("400", "403", "413", "422"),
                 body="ExperimentCreate",

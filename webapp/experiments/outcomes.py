@@ -21,9 +21,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import aliased
 
+from webapp.experiments import interleaving_results, sequential
+from webapp.experiments.cuped import CovariateVariant, cuped_analysis
 from webapp.experiments.results import (
     MEAN_METRICS,
     MeanVariant,
@@ -132,55 +134,97 @@ def _exposure_alias():
     return aliased(ExperimentEvent)
 
 
-def app_observations(experiment, metric: str) -> Observations:
-    """Return per unit the metric's observations from the marketplace, after exposure."""
+def metric_rows(experiment, metric: str):
+    """Return a SELECT of (unit, observed at, value, proposed at) of ``metric``.
+
+    One row per acceptance (both times are the status change's) or per brand
+    rating of a collaboration (observed when rated; proposed when created),
+    from the marketplace's own data, for every unit of the experiment's kind.
+    """
     entity = Company if experiment.unit == "company" else Influencer
     side = (
         Collaboration.company_id
         if experiment.unit == "company"
         else Collaboration.influencer_id
     )
-    exposed = _exposure_alias()
-    joined = and_(
-        exposed.experiment_id == experiment.id,
-        exposed.type == "exposure",
-        exposed.unit_id == entity.external_id,
-    )
     if metric == "acceptance_rate":
-        query = (
-            select(entity.external_id, StatusChange.created_at, 1.0)
+        return (
+            select(
+                entity.external_id.label("unit"),
+                StatusChange.created_at.label("at"),
+                literal(1.0).label("value"),
+                StatusChange.created_at.label("proposed_at"),
+            )
             .join(Collaboration, StatusChange.collaboration_id == Collaboration.id)
             .join(entity, entity.id == side)
-            .join(exposed, joined)
-            .where(
-                StatusChange.status == "accepted",
-                StatusChange.created_at >= exposed.occurred_at,
-            )
+            .where(StatusChange.status == "accepted")
         )
-    else:
-        value = {
-            "success_rate": success_label(_min_rating()),
-            "mean_rating": Outcome.success_rating,
-            "mean_roi": Outcome.roi_achieved,
-        }[metric]
-        query = (
-            select(entity.external_id, Outcome.rated_at, value)
-            .join(Outcome.collaboration)
-            .join(entity, entity.id == side)
-            .join(exposed, joined)
-            .where(
-                Outcome.rater_side == "company",
-                Collaboration.created_at >= exposed.occurred_at,
-            )
+    value = {
+        "success_rate": success_label(_min_rating()),
+        "mean_rating": Outcome.success_rating,
+        "mean_roi": Outcome.roi_achieved,
+    }[metric]
+    query = (
+        select(
+            entity.external_id.label("unit"),
+            Outcome.rated_at.label("at"),
+            value.label("value"),
+            Collaboration.created_at.label("proposed_at"),
         )
-        if metric == "success_rate":
-            query = query.where(value == 1)
-        elif metric == "mean_roi":
-            query = query.where(Outcome.roi_achieved.is_not(None))
+        .join(Outcome.collaboration)
+        .join(entity, entity.id == side)
+        .where(Outcome.rater_side == "company")
+    )
+    if metric == "success_rate":
+        query = query.where(value == 1)
+    elif metric == "mean_roi":
+        query = query.where(Outcome.roi_achieved.is_not(None))
+    return query
+
+
+def app_observations(experiment, metric: str) -> Observations:
+    """Return per unit the metric's observations from the marketplace, after exposure.
+
+    A collaboration counts when proposed (an acceptance: when it happened) at
+    or after the unit's exposure.
+    """
+    rows = metric_rows(experiment, metric).subquery()
+    exposed = _exposure_alias()
+    query = select(rows.c.unit, rows.c.at, rows.c.value).join(
+        exposed,
+        and_(
+            exposed.experiment_id == experiment.id,
+            exposed.type == "exposure",
+            exposed.unit_id == rows.c.unit,
+            rows.c.proposed_at >= exposed.occurred_at,
+        ),
+    )
     found: Observations = defaultdict(list)
     for unit, at, observed in db.session.execute(query).all():
         found[unit].append((at, float(observed)))
     return found
+
+
+def pre_period_values(experiment, metric: str) -> dict[str, float]:
+    """Return each unit's value of ``metric`` before the experiment started.
+
+    The CUPED covariate: over the ``CUPED_LOOKBACK_DAYS`` before the start,
+    what was known at the start (proposed and observed before it). For rate
+    metrics 1.0 when the unit converted then; for mean metrics the mean of its
+    values. Units with nothing then are absent.
+    """
+    started = experiment.started_at
+    if started is None:
+        return {}
+    since = started - timedelta(days=int(current_app.config["CUPED_LOOKBACK_DAYS"]))
+    rows = metric_rows(experiment, metric).subquery()
+    query = select(rows.c.unit, rows.c.value).where(
+        rows.c.proposed_at >= since, rows.c.proposed_at < started, rows.c.at < started
+    )
+    values: dict[str, list[float]] = defaultdict(list)
+    for unit, value in db.session.execute(query).all():
+        values[unit].append(float(value))
+    return {unit: float(np.mean(items)) for unit, items in values.items()}
 
 
 def sent_observations(experiment, metric: str) -> Observations:
@@ -256,20 +300,72 @@ def variant_inputs(
 
 def results(experiment) -> dict:
     """Return the experiment's results document (the results API's body)."""
+    if experiment.kind == "interleaving":
+        return interleaving_results.results(experiment)
     exposed = exposures(experiment)
     assigned = assigned_counts(experiment)
-    return experiment_results(
+    seen = observations(experiment, experiment.metric)
+    document = experiment_results(
         key=experiment.key,
         status=experiment.status,
         metric=experiment.metric,
-        variants=variant_inputs(experiment, experiment.metric, exposed, assigned),
+        variants=variant_inputs(experiment, experiment.metric, exposed, assigned, seen),
         weights=experiment.weights,
         guardrails={
             name: variant_inputs(experiment, name, exposed, assigned)
             for name in experiment.guardrails or []
         },
         required_sample_size=experiment.required_sample_size,
+        sequential_tuning=sequential.DEFAULT_TUNING if experiment.sequential else None,
     )
+    return {
+        **document,
+        "kind": experiment.kind,
+        "sequential": experiment.sequential,
+        "cuped": cuped_results(experiment, exposed, seen),
+    }
+
+
+def cuped_results(
+    experiment, exposed: dict[str, tuple[str, datetime]], seen: Observations
+) -> dict | None:
+    """Return the primary metric's CUPED analysis, or None when it cannot be made.
+
+    Each exposed unit's metric (for rates 1.0 if it converted, else 0.0; for
+    means the mean of its values, over units that have one) is paired with its
+    pre-experiment value of the same metric (``pre_period_values``). A unit
+    with no pre-period value gets 0 for rate metrics (it did not convert) and
+    the pooled mean of the others for mean metrics, so it adds no covariance.
+    """
+    pre = pre_period_values(experiment, experiment.metric)
+    rate = experiment.metric not in MEAN_METRICS
+    pairs: dict[str, list[tuple[float, float | None]]] = {
+        variant.key: [] for variant in experiment.variants
+    }
+    for unit, (key, _at) in exposed.items():
+        values = [value for _, value in seen.get(unit, [])]
+        if rate:
+            pairs[key].append((1.0 if values else 0.0, pre.get(unit, 0.0)))
+        elif values:
+            pairs[key].append((float(np.mean(values)), pre.get(unit)))
+    known = [x for items in pairs.values() for _, x in items if x is not None]
+    fill = float(np.mean(known)) if known else 0.0
+    variants = [
+        CovariateVariant.from_values(
+            key,
+            [y for y, _ in items],
+            [fill if x is None else x for _, x in items],
+        )
+        for key, items in pairs.items()
+    ]
+    if any(variant.count < 2 for variant in variants):
+        return None
+    analysis = cuped_analysis(variants)
+    return {
+        **analysis,
+        "units_with_pre_period": len(known),
+        "lookback_days": int(current_app.config["CUPED_LOOKBACK_DAYS"]),
+    }
 
 
 def days_between(first: date, last: date) -> Iterable[date]:

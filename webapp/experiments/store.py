@@ -29,7 +29,7 @@ from webapp.models import (
     ModelVersion,
     User,
 )
-from webapp.models.experiments import EXPERIMENT_UNITS
+from webapp.models.experiments import EXPERIMENT_KINDS, EXPERIMENT_UNITS
 from webapp.registry import versions as registry
 from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
@@ -46,6 +46,9 @@ TRANSITIONS = {
     "conclude": (("running", "stopped"), "concluded", "concluded_at"),
 }
 CHANGEABLE_STATUSES = ("draft", "running")
+# Interleaving mixes two rankings of match success and credits picks per item.
+INTERLEAVING_TYPE = "match_success"
+INTERLEAVING_METRICS = RATE_METRICS
 
 
 class ExperimentError(ValueError):
@@ -153,11 +156,59 @@ def check_setup(data: Mapping[str, Any]) -> list[dict[str, str]]:
                 problem(f"guardrails/{index}", "a guardrail is another known metric")
             )
     found += check_namespace(data.get("namespace"))
+    kind = data.get("kind", "ab")
+    if kind not in EXPERIMENT_KINDS:
+        found.append(problem("kind", f"choose one of {', '.join(EXPERIMENT_KINDS)}"))
+    elif kind == "interleaving":
+        found += check_interleaving(data)
+    if not isinstance(data.get("sequential", False), bool):
+        found.append(problem("sequential", "sequential is true or false"))
     mde = data.get("mde", DEFAULT_MDE)
     if mde is not None and (not isinstance(mde, int | float) or not 0 < mde <= 10):
         found.append(problem("mde", "the minimum detectable effect lies in (0, 10]"))
     found += check_variants(list(data.get("variants") or []), model_type)
     return found
+
+
+def check_interleaving(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Return what an interleaving set-up needs beyond an A/B one.
+
+    Two variants rank match success for the lists a unit sees; the metric is a
+    per-item event (an acceptance or a success) that can be credited to the
+    variant whose ranking contributed the item. Weights play no part.
+    """
+    found = []
+    if data.get("model_type") != INTERLEAVING_TYPE:
+        found.append(
+            problem("model_type", f"interleaving ranks {INTERLEAVING_TYPE} lists")
+        )
+    if len(data.get("variants") or []) != 2:
+        found.append(problem("variants", "interleaving mixes exactly 2 variants"))
+    if data.get("metric") not in INTERLEAVING_METRICS:
+        found.append(
+            problem(
+                "metric",
+                f"interleaving credits {' or '.join(INTERLEAVING_METRICS)} per item",
+            )
+        )
+    if data.get("guardrails"):
+        found.append(problem("guardrails", "interleaving takes no guardrails"))
+    return found
+
+
+def with_default_weights(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``data`` with equal weights filled in for an interleaving set-up."""
+    variants = data.get("variants")
+    if data.get("kind") != "interleaving" or not isinstance(variants, list):
+        return dict(data)
+    share = 1 / len(variants) if variants else 1.0
+    filled = [
+        {**variant, "weight": variant.get("weight", share)}
+        if isinstance(variant, Mapping)
+        else variant
+        for variant in variants
+    ]
+    return {**data, "variants": filled}
 
 
 def check_namespace(namespace: Any) -> list[dict[str, str]]:
@@ -221,18 +272,23 @@ def create_experiment(data: Mapping[str, Any], actor: User | None) -> Experiment
 
     :raises ExperimentError: with every problem found.
     """
+    data = with_default_weights(data)
     problems = check_setup(data)
     if problems:
         raise ExperimentError(problems)
+    kind = data.get("kind", "ab")
     metric, mde = data["metric"], data.get("mde", DEFAULT_MDE)
     baseline, sample_size = required_sample_size(metric, mde, data.get("baseline"))
+    if kind == "interleaving":
+        sample_size = None  # a preference test: its size is not the A/B formula's
     experiment = Experiment(
         key=data["key"],
         name=data.get("name") or data["key"],
         hypothesis=data.get("hypothesis") or "",
         model_type=data["model_type"],
         unit=data["unit"],
-        kind="ab",
+        kind=kind,
+        sequential=bool(data.get("sequential", False)),
         coverage=float(data.get("coverage", 1.0)),
         metric=metric,
         guardrails=list(data.get("guardrails") or []),

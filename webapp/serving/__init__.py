@@ -20,7 +20,7 @@ from webapp.core.taxonomy import OPEN_STATUSES
 from webapp.extensions import db
 from webapp.learning.features import as_snapshot
 from webapp.models import Collaboration, Company, Influencer
-from webapp.serving import pools
+from webapp.serving import interleaved, pools
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
@@ -116,13 +116,6 @@ def _open_partners(column, other, entity_id: int) -> set[int]:
     )
 
 
-def _top(scored, mask: np.ndarray, limit: int) -> np.ndarray:
-    """Return the indices of the ``limit`` best-scored rows allowed by ``mask``."""
-    candidates = np.flatnonzero(mask)
-    order = np.argsort(-scored.probability[candidates], kind="stable")
-    return candidates[order[:limit]]
-
-
 def rank_influencers(
     company: Company,
     limit: int = 20,
@@ -133,30 +126,50 @@ def rank_influencers(
     """Rank every influencer for ``company``; return the best ``limit`` with reasons."""
     pool = serving_state().pool.get(_min_rating(), require=("company", company.id))
     rows = pool.rows_for_company(company.id, budget)
-    scored = score_rows(rows, company.external_id)
     mask = _influencer_mask(pool, filters or {})
     busy = _open_partners(
         Collaboration.company_id, Collaboration.influencer_id, company.id
     )
     if busy:
         mask &= ~np.isin(pool.influencer_ids, list(busy))
-    top = _top(scored, mask, limit)
-    contribution = contributions(scored, rows[top])
-    answers = []
-    for local, i in enumerate(top):
-        profile = pool.influencer_profiles[i]
-        answers.append(
-            {
-                "influencer": _influencer_card(profile),
-                **result(scored, i, rows[i], contribution[local]),
-            }
-        )
-    log_predictions(
-        scored,
-        [(int(i), int(pool.influencer_ids[i]), company.id) for i in top],
+    picks = interleaved.ranked_list(
+        rows,
+        mask,
+        limit,
+        company.external_id,
+        "company",
+        request_key=repr(sorted((filters or {}).items())),
+        item_id=lambda i: pool.influencer_profiles[i]["external_id"],
+    )
+    return _answers(
+        picks,
+        rows,
         company.external_id,
         source,
+        pair_of=lambda i: (int(pool.influencer_ids[i]), company.id),
+        card_of=lambda i: {"influencer": _influencer_card(pool.influencer_profiles[i])},
     )
+
+
+def _answers(
+    picks, rows, subject: str, source: str, pair_of, card_of
+) -> list[dict[str, Any]]:
+    """Describe and log each pick of a ranked list, in list order.
+
+    :param pair_of: ``i -> (influencer id, company id)`` of pool row ``i``.
+    :param card_of: ``i -> {"influencer" or "company": the candidate's card}``.
+    """
+    answers: list[dict[str, Any]] = [{} for _ in picks]
+    for scored, positions in interleaved.by_scorer(picks):
+        indices = [picks[p].index for p in positions]
+        contribution = contributions(scored, rows[indices])
+        for local, position in enumerate(positions):
+            i = indices[local]
+            answers[position] = {
+                **card_of(i),
+                **result(scored, i, rows[i], contribution[local]),
+            }
+        log_predictions(scored, [(i, *pair_of(i)) for i in indices], subject, source)
     return answers
 
 
@@ -168,7 +181,6 @@ def rank_companies(
         _min_rating(), require=("influencer", influencer.id)
     )
     rows = pool.rows_for_influencer(influencer.id)
-    answers = []
     mask = np.ones(len(pool.company_ids), dtype=bool)
     busy = _open_partners(
         Collaboration.influencer_id, Collaboration.company_id, influencer.id
@@ -176,23 +188,23 @@ def rank_companies(
     if busy:
         mask &= ~np.isin(pool.company_ids, list(busy))
     # The influencer asking is the routing subject for this list.
-    scored = score_rows(rows, influencer.external_id, unit="influencer")
-    top = _top(scored, mask, limit)
-    contribution = contributions(scored, rows[top])
-    for local, i in enumerate(top):
-        answers.append(
-            {
-                "company": _company_card(pool.company_profiles[i]),
-                **result(scored, i, rows[i], contribution[local]),
-            }
-        )
-    log_predictions(
-        scored,
-        [(int(i), influencer.id, int(pool.company_ids[i])) for i in top],
+    picks = interleaved.ranked_list(
+        rows,
+        mask,
+        limit,
+        influencer.external_id,
+        "influencer",
+        request_key="",
+        item_id=lambda i: pool.company_profiles[i]["external_id"],
+    )
+    return _answers(
+        picks,
+        rows,
         influencer.external_id,
         source,
+        pair_of=lambda i: (influencer.id, int(pool.company_ids[i])),
+        card_of=lambda i: {"company": _company_card(pool.company_profiles[i])},
     )
-    return answers
 
 
 def _influencer_mask(pool, filters: dict[str, Any]) -> np.ndarray:

@@ -79,6 +79,20 @@ def usable_version(
     version = chosen.version
     if version is None:
         return None, None, chosen.variant, chosen.fallback_reason()
+    artifact, reason = loaded_artifact(version, feature_names)
+    if artifact is None:
+        return None, None, chosen.variant, reason
+    return version, artifact, chosen.variant, None
+
+
+def loaded_artifact(
+    version: ServedVersion, feature_names: list[str] | None = FEATURE_NAMES_LIST
+) -> tuple[Any, str | None]:
+    """Return (artifact, None) for ``version``, or (None, why) when it is refused.
+
+    The first load in this process verifies the artifact (see ``usable_version``).
+    """
+    state = serving_state()
     first_load = version.sha256 not in state.artifacts
     try:
         artifact = state.artifacts.load(
@@ -89,10 +103,10 @@ def usable_version(
         )
     except ArtifactError as error:
         _record_artifact_error(version, str(error))
-        return None, None, chosen.variant, f"{version.label} unavailable: {error}"
+        return None, f"{version.label} unavailable: {error}"
     if first_load:
         _record_artifact_error(version, None)
-    return version, artifact, chosen.variant, None
+    return artifact, None
 
 
 def _record_artifact_error(version: ServedVersion, message: str | None) -> None:
@@ -189,6 +203,21 @@ def score_rows(
     it predicts) the fallback answers, and the failure is logged and recorded.
     """
     version, artifact, variant, reason = usable_version(subject, unit=unit)
+    return score_with(rows, version, artifact, variant, reason, explain)
+
+
+def score_with(
+    rows: np.ndarray,
+    version: ServedVersion | None,
+    artifact: Any,
+    variant: str | None,
+    reason: str | None,
+    explain: bool = False,
+) -> Scored:
+    """Score feature rows with a loaded match artifact, or the fallback (no version).
+
+    ``reason`` says why the fallback answers when ``version`` is None.
+    """
     if version is None or len(rows) == 0:
         return _fallback_scored(rows, explain, reason, variant)
     plugin = installed_types(current_app).get(MATCH_TYPE)

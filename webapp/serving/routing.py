@@ -116,6 +116,9 @@ class RunningExperiment:
     model_type: str
     unit: str
     versions: dict[str, ServedVersion | None]
+    # ab routes predictions; interleaving only mixes ranked lists (see
+    # ``webapp.serving.interleaved``) and never routes a prediction.
+    kind: str = "ab"
 
     @property
     def key(self) -> str:
@@ -137,6 +140,7 @@ class RunningExperiment:
                 )
                 for variant in row.variants
             },
+            row.kind,
         )
 
 
@@ -206,7 +210,11 @@ def experiment_route(
     prediction log's commit keeps both).
     """
     for experiment in experiments.running():
-        if experiment.model_type != model_type or experiment.unit != unit:
+        if (
+            experiment.kind != "ab"
+            or experiment.model_type != model_type
+            or experiment.unit != unit
+        ):
             continue
         variant = assignment_for(experiment.rule, subject)
         if variant is None:
