@@ -128,3 +128,32 @@ def test_changing_a_running_experiment_warns_and_records_it(admin):
     )
     assert "Nothing was changed" in refused.get_data(as_text=True)
     assert store.by_key("page-test").weights == [0.2, 0.8]
+
+
+def test_an_interleaving_experiment_is_set_up_in_the_form_and_read(admin):
+    data = form_data(
+        key="il-page",
+        kind="interleaving",
+        guardrails=[],
+        sequential="y",
+        **{"variants-0-weight": "", "variants-1-weight": ""},
+    )
+    response = admin.post("/experiments/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    experiment = store.by_key("il-page")
+    assert (experiment.kind, experiment.sequential) == ("interleaving", True)
+    assert [v.weight for v in experiment.variants] == [0.5, 0.5]
+    admin.post("/experiments/il-page/start", follow_redirects=True)
+    page = admin.get("/experiments/il-page").get_data(as_text=True)
+    assert "Preference share" in page and "Interleaving" in page
+    assert 'id="change"' not in page  # weights play no part
+    listing = admin.get("/experiments/").get_data(as_text=True)
+    assert 'id="experiment-il-page"' in listing and "interleaving" in listing
+
+
+def test_an_interleaving_form_with_guardrails_re_renders_with_the_error(admin):
+    response = admin.post(
+        "/experiments/new", data=form_data(key="il-bad", kind="interleaving")
+    )
+    assert response.status_code == 422
+    assert "interleaving takes no guardrails" in response.get_data(as_text=True)

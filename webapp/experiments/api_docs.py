@@ -268,7 +268,19 @@ SCHEMAS: dict[str, Any] = {
                 "ties, p_value (sign test), and by_event (proposals, acceptances, "
                 "successes) the same per event with each variant's share.",
             },
-        }
+        },
+        required=[
+            "key",
+            "status",
+            "kind",
+            "sequential",
+            "metric",
+            "srm_p_value",
+            "srm_flag",
+            "winner",
+            "variants",
+            "cuped",
+        ],
     ),
     "Assignment": closed(
         {

@@ -47,7 +47,7 @@ class VariantForm(Form):
 
 
 class ExperimentForm(FlaskForm):
-    """Set up an A/B experiment; the first variant is the control."""
+    """Set up an A/B or interleaving experiment; the first variant is the control."""
 
     key = StringField(
         "Key",
@@ -59,6 +59,23 @@ class ExperimentForm(FlaskForm):
         "Hypothesis",
         validators=[Optional(), Length(max=5000)],
         description="What you expect, and why.",
+    )
+    kind = SelectField(
+        "Kind",
+        default="ab",
+        choices=options(
+            [
+                ("ab", "A/B test: units split between variants"),
+                (
+                    "interleaving",
+                    "Interleaving: Find influencers/brands lists mix two versions",
+                ),
+            ]
+        ),
+        description="Interleaving compares two match_success versions' rankings in "
+        "every covered unit's list (weights and guardrails play no part); each "
+        "proposal, acceptance and success is credited to the version that placed "
+        "the item.",
     )
     model_type = SelectField("Model type", choices=[])
     unit = SelectField(
@@ -80,6 +97,11 @@ class ExperimentForm(FlaskForm):
         "Guardrail metrics",
         choices=options(METRIC_LABELS.items()),
         description="No winner while one of these is significantly worse.",
+    )
+    sequential = BooleanField(
+        "Sequential testing",
+        description="Always-valid p-values and confidence sequences: safe to look "
+        "at the results every day, at some loss of power.",
     )
     mde = FiniteDecimalField(
         "Minimum detectable effect",
@@ -125,6 +147,8 @@ class ExperimentForm(FlaskForm):
             "key": self.key.data,
             "name": self.name.data,
             "hypothesis": self.hypothesis.data or "",
+            "kind": self.kind.data,
+            "sequential": bool(self.sequential.data),
             "model_type": self.model_type.data,
             "unit": self.unit.data,
             "coverage": _number(self.coverage.data, 1.0),

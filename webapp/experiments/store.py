@@ -203,7 +203,10 @@ def with_default_weights(data: Mapping[str, Any]) -> dict[str, Any]:
         return dict(data)
     share = 1 / len(variants) if variants else 1.0
     filled = [
-        {**variant, "weight": variant.get("weight", share)}
+        {
+            **variant,
+            "weight": share if variant.get("weight") is None else variant["weight"],
+        }
         if isinstance(variant, Mapping)
         else variant
         for variant in variants

@@ -165,7 +165,8 @@ def detail(key: str):
     """Show the set-up, history, per-variant results, SRM verdict and charts."""
     experiment = experiment_or_404(key)
     document = outcomes.results(experiment)
-    daily = outcomes.daily_rows(experiment)
+    # Interleaving's numbers are preferences per unit, not a metric per day.
+    daily = outcomes.daily_rows(experiment) if experiment.kind == "ab" else []
     shown = (
         [
             charts.cumulative_chart(experiment, daily),
