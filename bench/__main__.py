@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import latency, risk, roi, training, trend, worlds
+from bench import experiments, latency, risk, roi, training, trend, worlds
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -103,6 +103,11 @@ def main() -> None:
     print("== trend forecasts (demo niches, M3 monthly)", flush=True)
     results["trend"] = trend.run(m3_sample=5 if args.quick else trend.M3_SAMPLE)
     print(f"   {results['trend']}", flush=True)
+    print("== simulated experiments on a seed-demo world", flush=True)
+    results["experiments"] = experiments.simulated_experiments(
+        runs=400 if args.quick else 2_000
+    )
+    print(f"   {results['experiments']}", flush=True)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["verdict"] = verdict(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
@@ -162,6 +167,36 @@ def verdict(results: dict) -> dict:
         }
     checks.update(roi_verdict(results))
     checks.update(risk_verdict(results))
+    checks.update(experiments_verdict(results))
+    return checks
+
+
+def experiments_verdict(results: dict) -> dict:
+    """Check A/A calibration and power; report the units each design needs."""
+    figures = results.get("experiments")
+    if not figures:
+        return {}
+    checks = {}
+    for name in experiments.BEHAVIOURS:
+        entry = figures[name]
+        aa = entry["aa"]
+        noise = 3 * (0.05 * 0.95 / aa["runs"]) ** 0.5
+        checks[f"experiments_{name}_aa_false_positive_rate"] = {
+            "value": aa["false_positive_rate"],
+            "ok": abs(aa["false_positive_rate"] - 0.05) <= noise,
+        }
+        checks[f"experiments_{name}_ab_power"] = {
+            "value": entry["ab_power"]["significant_share"],
+            "right_sign": entry["ab_power"]["right_sign_share"],
+            "ok": entry["ab_power"]["right_sign_share"] > 0.99,
+        }
+        needed = entry["units_needed_95"]
+        checks[f"experiments_{name}_units_needed"] = {
+            "value": needed,
+            "ratio": entry["interleaving_advantage"],
+            "cuped_variance_reduction": entry["cuped_variance_reduction"],
+            "ok": None not in needed.values(),
+        }
     return checks
 
 

@@ -127,3 +127,73 @@ def test_mean_variant_input_works_in_results():
     )
     assert document["winner"] == "t"
     assert document["variants"][1]["lift_rel"] == pytest.approx(0.1, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def demo_world():
+    """A small marketplace drawn by seed-demo's generator, ranked by two versions."""
+    from webapp.experiments.demo_world import demo_ranking_world
+
+    return demo_ranking_world(300, 40, seed=5)
+
+
+def test_on_a_seed_demo_world_the_profile_version_is_truly_better(demo_world):
+    rates = demo_world.expected_rates()
+    assert demo_world.better_and_worse() == ("profile", "no_engagement")
+    assert rates["profile"] > rates["no_engagement"]
+    assert demo_world.success_prob.shape == (40, 300)
+
+
+def test_on_a_seed_demo_world_aa_is_calibrated_and_ab_finds_the_better(demo_world):
+    from webapp.experiments.simulation import (
+        expected_success_rate,
+        significant_share,
+    )
+
+    examination = 0.25 * default_examination(10)
+    good = demo_world.rankings["profile"]
+    weak = demo_world.rankings["no_engagement"]
+    aa_a, aa_b = ab_runs(
+        demo_world.success_prob,
+        good,
+        good,
+        2_000,
+        2_000,
+        np.random.default_rng(21),
+        examination,
+    )
+    aa_rate, _ = significant_share(aa_a, aa_b, 1_000)
+    assert consistent_with(aa_rate, 2_000, ALPHA)
+    truth = {
+        name: expected_success_rate(demo_world.success_prob, ranking, examination)
+        for name, ranking in demo_world.rankings.items()
+    }
+    assert truth["profile"] > truth["no_engagement"]
+    planned = power.rate_sample_size(
+        truth["no_engagement"], truth["profile"] / truth["no_engagement"] - 1
+    )
+    ab_a, ab_b = ab_runs(
+        demo_world.success_prob,
+        weak,
+        good,
+        2 * planned,
+        300,
+        np.random.default_rng(22),
+        examination,
+    )
+    observed, right_sign = significant_share(ab_a, ab_b, planned)
+    assert consistent_with(observed, 300, 0.80)
+    assert right_sign > 0.99
+
+
+def test_on_a_seed_demo_world_interleaving_needs_fewer_units(demo_world):
+    good = demo_world.rankings["profile"]
+    weak = demo_world.rankings["no_engagement"]
+    needed = {
+        design: units_needed(
+            design, demo_world.success_prob, weak, good, reps=150, seed=3
+        )
+        for design in ("ab", "interleaving")
+    }
+    assert None not in needed.values()
+    assert needed["interleaving"] < needed["ab"]

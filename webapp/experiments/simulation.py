@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from webapp.experiments.cuped import CovariateVariant, cuped_analysis
 from webapp.experiments.interleaving import preference_results, team_draft
 from webapp.experiments.results import RateVariant
 from webapp.experiments.stats import two_proportion_p_value
@@ -269,6 +270,29 @@ def units_needed(
     return high
 
 
+def significant_share(
+    rate_a, rate_b, units_per_arm: int, alpha: float = 0.05
+) -> tuple[float, float]:
+    """Return (share of runs with p < alpha, share of those where b looked better).
+
+    ``rate_a`` and ``rate_b`` are per-run success rates of two arms of
+    ``units_per_arm`` units each (as ``ab_runs`` returns them); each run gets the
+    results' pooled two-proportion z-test.
+    """
+    hits = better = 0
+    for a, b in zip(rate_a, rate_b, strict=True):
+        p_value = two_proportion_p_value(
+            round(b * units_per_arm),
+            units_per_arm,
+            round(a * units_per_arm),
+            units_per_arm,
+        )
+        if p_value is not None and p_value < alpha:
+            hits += 1
+            better += int(b > a)
+    return hits / len(rate_a), (better / hits if hits else 0.0)
+
+
 def aa_false_positive_rate(
     rate: float,
     units_per_variant: int,
@@ -304,3 +328,35 @@ def ab_power(
             significant += 1
             right_sign += int(np.sign(t - c) == truth)
     return significant / runs, (right_sign / significant if significant else 0.0)
+
+
+def simulate_cuped(
+    success_prob: np.ndarray,
+    ranking_a: np.ndarray,
+    ranking_b: np.ndarray,
+    n_units: int,
+    rng: np.random.Generator,
+    examination: np.ndarray | None = None,
+) -> dict:
+    """Run one simulated A/B test with a pre-period; return its CUPED analysis.
+
+    Each simulated unit first sees ranker a's list before the experiment (its
+    pre-period conversion is the covariate), then its arm's list during it; both
+    periods draw from the unit's own row of true chances, so units that succeed
+    easily succeed in both.
+    """
+    examination = _examination(examination)
+    k = len(examination)
+    half = n_units // 2
+    rows = rng.integers(success_prob.shape[0], size=n_units)
+    before = _successes(success_prob, rows, ranking_a[rows, :k], examination, rng)
+    during_items = np.concatenate(
+        [ranking_a[rows[:half], :k], ranking_b[rows[half:], :k]]
+    )
+    during = _successes(success_prob, rows, during_items, examination, rng)
+    x, y = before.any(-1).astype(float), during.any(-1).astype(float)
+    variants = [
+        CovariateVariant.from_values("a", y[:half], x[:half]),
+        CovariateVariant.from_values("b", y[half:], x[half:]),
+    ]
+    return cuped_analysis(variants)

@@ -84,22 +84,15 @@ class Truth:
     z_response: np.ndarray
 
 
-def compute_truth(
-    rng: np.random.Generator, inf: Influencers, comp: Companies, pairs: Pairs
-) -> Truth:
-    """Return the ground truth for every collaboration (see the module docstring)."""
-    i, c = pairs.influencer, pairs.company
-    fit = niche_fit(inf, comp, i, c)
-    geo = country_match(inf, comp, i, c)
-    b = np.log(pairs.budget / inf.rate[i])
-    short, rich = np.minimum(b, 0.0), np.clip(b, 0.0, np.log(6.0))
-    followers = inf.followers[i]
-    z_eng = (np.log(inf.engagement[i]) - expected_log_engagement(followers)) / (
-        ENGAGEMENT_SD
-    )
-    z_q = (inf.quality[i] - 6.0) / 1.5
-    z_resp = np.log(inf.response_hours[i] / 8.0)
-    logit = (
+def observable_logit(fit, geo, log_ratio, z_eng, z_q, z_resp, engagement=True):
+    """Return the part of logit p that stored attributes determine (no rel, no eps).
+
+    ``engagement=False`` leaves engagement's terms out: how a model blind to
+    engagement would rank (simulated experiments compare such versions).
+    """
+    short, rich = np.minimum(log_ratio, 0.0), np.clip(log_ratio, 0.0, np.log(6.0))
+    z_eng = z_eng if engagement else np.zeros_like(z_eng)
+    return (
         INTERCEPT
         + 2.0 * fit
         + 0.8 * geo
@@ -110,6 +103,38 @@ def compute_truth(
         - 0.6 * z_resp
         + 0.45 * fit * z_eng
         + 0.4 * short * z_q
+    )
+
+
+def profile_logit(truth: Truth, engagement: bool = True) -> np.ndarray:
+    """Return ``observable_logit`` of every collaboration of ``truth``."""
+    return observable_logit(
+        truth.fit,
+        truth.geo,
+        truth.log_ratio,
+        truth.z_engagement,
+        truth.z_quality,
+        truth.z_response,
+        engagement,
+    )
+
+
+def compute_truth(
+    rng: np.random.Generator, inf: Influencers, comp: Companies, pairs: Pairs
+) -> Truth:
+    """Return the ground truth for every collaboration (see the module docstring)."""
+    i, c = pairs.influencer, pairs.company
+    fit = niche_fit(inf, comp, i, c)
+    geo = country_match(inf, comp, i, c)
+    b = np.log(pairs.budget / inf.rate[i])
+    followers = inf.followers[i]
+    z_eng = (np.log(inf.engagement[i]) - expected_log_engagement(followers)) / (
+        ENGAGEMENT_SD
+    )
+    z_q = (inf.quality[i] - 6.0) / 1.5
+    z_resp = np.log(inf.response_hours[i] / 8.0)
+    logit = (
+        observable_logit(fit, geo, b, z_eng, z_q, z_resp)
         + inf.reliability[i]
         + rng.normal(0.0, NOISE_SD, len(i))
     )
