@@ -58,6 +58,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict]] = {
     ("get", "/runs/{run_id}"): ("/runs/1", {}),
     ("get", "/models"): ("/models", {}),
     ("get", "/models/{model_type}"): ("/models/match_success", {}),
+    ("get", "/monitoring/{model_type}"): ("/monitoring/match_success", {}),
     ("get", "/health"): ("/health", {}),
     ("get", "/openapi.json"): ("/openapi.json", {}),
     ("get", "/collaborations/{external_id}"): ("/collaborations/C-A-active", {}),
@@ -114,6 +115,7 @@ ADMIN_ONLY = {
     ("get", "/runs/{run_id}"),
     ("get", "/models"),
     ("get", "/models/{model_type}"),
+    ("get", "/monitoring/{model_type}"),
 }
 PUBLIC = {("get", "/openapi.json")}
 
@@ -252,6 +254,12 @@ CASES: dict[tuple[str, str, int], Case] = {
     ),
     ("get", "/models/{model_type}", 404): lambda c: c.api.call(
         "GET", "/models/nope", 404, token=c.tokens["admin"]
+    ),
+    ("get", "/monitoring/{model_type}", 200): lambda c: example(
+        c, ("get", "/monitoring/{model_type}"), 200
+    ),
+    ("get", "/monitoring/{model_type}", 404): lambda c: c.api.call(
+        "GET", "/monitoring/nope", 404, token=c.tokens["admin"]
     ),
     ("get", "/health", 200): lambda c: example(c, ("get", "/health"), 200),
     ("get", "/openapi.json", 200): lambda c: example(

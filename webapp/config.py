@@ -62,6 +62,27 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_BATCH": 1000,
     # prediction log rows older than this many days are purged by the scheduler
     "PREDICTION_LOG_RETENTION_DAYS": 180,
+    # live monitoring: days per window of the dashboard's figures, and how many windows
+    "MONITORING_WINDOW_DAYS": 7,
+    "MONITORING_WINDOWS": 8,
+    # most recent logged pairs per version whose features are rebuilt for drift
+    "MONITORING_DRIFT_SAMPLE": 1000,
+    # seconds the dashboard's figures are reused before they are computed again
+    "MONITORING_CACHE_SECONDS": 60,
+    # alert when a feature's population stability index exceeds this
+    "MONITORING_PSI_ALERT": 0.2,
+    # alert when a version's realised ROC AUC falls below this (success and risk)
+    "MONITORING_MIN_AUC": 0.6,
+    # alert when a version's realised Brier score exceeds this
+    "MONITORING_MAX_BRIER": 0.25,
+    # alert when observed and predicted success differ by more than this in a decile
+    "MONITORING_MAX_CALIBRATION_GAP": 0.15,
+    # alert when the share of predictions answered by the fallback exceeds this
+    "MONITORING_MAX_ERROR_RATE": 0.05,
+    # alert when intervals cover this much less often than their nominal level
+    "MONITORING_MAX_COVERAGE_SHORTFALL": 0.1,
+    # alert when a figure rests on fewer pairs than this (no other alert is raised)
+    "MONITORING_MIN_PAIRS": 30,
     # seconds a training job may run before the worker kills it
     "TRAINING_JOB_TIMEOUT": 3600,
     # native threads (OpenMP/BLAS) a training job may use

@@ -34,46 +34,11 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
     from the revision that first gave it; a cancellation from ``cancelled_at``.
     """
     min_rating = int(config["SUCCESS_MIN_RATING"])
-    finished = select(Collaboration.id).where(
-        Collaboration.status.in_(("completed", "cancelled")),
-        Collaboration.id.not_in(excluded_collaborations()),
-    )
-    rows = db.session.execute(
-        select(
-            Collaboration.id,
-            Collaboration.influencer_id,
-            Collaboration.company_id,
-            Collaboration.proposed_on,
-            Collaboration.budget,
-            Collaboration.status,
-            Collaboration.cancelled_at,
-            Collaboration.match_snapshot,
-        )
-        .where(Collaboration.id.in_(finished))
-        .order_by(Collaboration.proposed_on, Collaboration.id)
-    ).all()
-    rated_ids, rated_label, rated_since = labels.latest_labels(
-        *loaders.brand_label_revisions(min_rating, finished)
-    )
-    rated, at = _find(rated_ids, np.array([r.id for r in rows], dtype=np.int64))
-    cancelled = np.array([r.status == "cancelled" for r in rows], dtype=bool)
-    keep = rated | cancelled
-    if not keep.any():
+    rows, y, label_times = success_labels(min_rating)
+    if not rows:
         raise TrainingFailed(
             "There are no rated, finished collaborations to learn from yet."
         )
-    rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
-    rated, at, cancelled = rated[keep], at[keep], cancelled[keep]
-    y = np.zeros(len(rows), dtype=np.int64)
-    y[rated] = rated_label[at[rated]]
-    since = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[s]")
-    since[rated] = rated_since[at[rated]]
-    label_times = labels.label_times(
-        cancelled,
-        [r.cancelled_at for r in rows],
-        since,
-        np.datetime64(utcnow(), "s"),
-    )
     X, approximated = pair_features_and_approximations(rows, min_rating)
     return TrainingData(
         X=X,
@@ -100,6 +65,54 @@ def success_data(config: Mapping[str, Any]) -> TrainingData:
             ),
         },
     )
+
+
+def success_labels(min_rating: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """Return (rows, success label, label known at) of labelled finished collaborations.
+
+    Rows are finished collaborations with a brand-side rating, plus
+    cancellations, in proposal order (id, influencer_id, company_id,
+    proposed_on, budget, status, cancelled_at, match_snapshot). The label and
+    its time follow ``webapp.learning.labels``; training and live monitoring
+    both read them here.
+    """
+    finished = select(Collaboration.id).where(
+        Collaboration.status.in_(("completed", "cancelled")),
+        Collaboration.id.not_in(excluded_collaborations()),
+    )
+    rows = db.session.execute(
+        select(
+            Collaboration.id,
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Collaboration.proposed_on,
+            Collaboration.budget,
+            Collaboration.status,
+            Collaboration.cancelled_at,
+            Collaboration.match_snapshot,
+        )
+        .where(Collaboration.id.in_(finished))
+        .order_by(Collaboration.proposed_on, Collaboration.id)
+    ).all()
+    rated_ids, rated_label, rated_since = labels.latest_labels(
+        *loaders.brand_label_revisions(min_rating, finished)
+    )
+    rated, at = _find(rated_ids, np.array([r.id for r in rows], dtype=np.int64))
+    cancelled = np.array([r.status == "cancelled" for r in rows], dtype=bool)
+    keep = rated | cancelled
+    rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
+    rated, at, cancelled = rated[keep], at[keep], cancelled[keep]
+    y = np.zeros(len(rows), dtype=np.int64)
+    y[rated] = rated_label[at[rated]]
+    since = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[s]")
+    since[rated] = rated_since[at[rated]]
+    label_times = labels.label_times(
+        cancelled,
+        [r.cancelled_at for r in rows],
+        since,
+        np.datetime64(utcnow(), "s"),
+    )
+    return rows, y, label_times
 
 
 def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
+from webapp.monitoring import reference
 from webapp.registry import artifacts
 from webapp.registry.artifacts import StoredArtifact
 from webapp.registry.contract import SeriesData, TrainingData, TrainResult
@@ -172,7 +173,14 @@ def register_version(
         params=result.params,
         # What the data builder says about its rows (e.g. profiles_approximated) is
         # kept with the metrics, so the model page can say it.
-        metrics={**result.metrics, "training_data": dict(data.meta or {})},
+        # The training distribution of each input, for live drift checks.
+        metrics={
+            **result.metrics,
+            "training_data": dict(data.meta or {}),
+            reference.REFERENCE_KEY: reference.reference(
+                reference.training_columns(data)
+            ),
+        },
         feature_names=list(getattr(data, "feature_names", [])),
         sample_count=data.n_samples,
         data_start=data_window(data)[0],

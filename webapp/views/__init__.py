@@ -17,6 +17,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.marketplace.views.collaborations import bp as collaborations_bp
     from webapp.marketplace.views.matches import bp as matches_bp
     from webapp.marketplace.views.outcomes import bp as outcomes_bp
+    from webapp.monitoring.views import bp as monitoring_bp
     from webapp.registry.views import bp as models_bp
     from webapp.serving.views import bp as trends_bp
     from webapp.views.api import bp as api_bp
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
         models_bp,
         runs_bp,
         experiments_bp,
+        monitoring_bp,
         trends_bp,
         api_bp,
         errors_bp,

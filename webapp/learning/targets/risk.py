@@ -42,6 +42,44 @@ def failed(status: str, rating: int | None, completion: str | None, max_rating: 
 
 def risk_data(config: Mapping[str, Any]) -> TrainingData:
     """Label finished collaborations as failed (1) or not (0), unrated ones unlabelled."""
+    max_rating = int(config["RISK_FAILURE_MAX_RATING"])
+    rows, labels, known = risk_labels(max_rating)
+    if not rows:
+        raise TrainingFailed("There are no finished collaborations to learn from yet.")
+    labelled = np.array([label is not None for label in labels], dtype=bool)
+    if not labelled.any():
+        raise TrainingFailed("No finished collaboration is rated or cancelled yet.")
+    X = pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"]))
+    X = feature_sets.extend(
+        FEATURE_SET,
+        X,
+        np.array([r.influencer_id for r in rows], dtype=np.int64),
+        loaders.days(r.proposed_on for r in rows),
+    )
+    return TrainingData(
+        X=X,
+        y=np.array([label or 0 for label in labels], dtype=np.int64),
+        feature_names=feature_sets.names(FEATURE_SET),
+        times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
+        target="risk",
+        label_times=known,
+        row_ids=np.array([r.id for r in rows], dtype=np.int64),
+        labelled=labelled,
+        meta={
+            "label": "cancelled, disputed, or brand rating <= "
+            f"{max_rating} (latest revision)",
+            "unlabelled": int((~labelled).sum()),
+        },
+    )
+
+
+def risk_labels(max_rating: int) -> tuple[list, list, np.ndarray]:
+    """Return (rows, failed 1/0/None, label known at) of finished collaborations.
+
+    Rows in proposal order (id, influencer_id, company_id, proposed_on, budget,
+    status, cancelled_at, match_snapshot, the brand's success_rating and
+    completion_status, rated_at); training and live monitoring both read them here.
+    """
     brand = aliased(Outcome)
     rows = db.session.execute(
         select(
@@ -70,42 +108,15 @@ def risk_data(config: Mapping[str, Any]) -> TrainingData:
         )
         .order_by(Collaboration.proposed_on, Collaboration.id)
     ).all()
-    if not rows:
-        raise TrainingFailed("There are no finished collaborations to learn from yet.")
-    max_rating = int(config["RISK_FAILURE_MAX_RATING"])
     labels = [
         failed(r.status, r.success_rating, r.completion_status, max_rating)
         for r in rows
     ]
-    labelled = np.array([label is not None for label in labels], dtype=bool)
-    if not labelled.any():
-        raise TrainingFailed("No finished collaboration is rated or cancelled yet.")
     known = np.array(
         [_known_at(r, label) for r, label in zip(rows, labels, strict=True)],
         dtype="datetime64[s]",
     )
-    X = pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"]))
-    X = feature_sets.extend(
-        FEATURE_SET,
-        X,
-        np.array([r.influencer_id for r in rows], dtype=np.int64),
-        loaders.days(r.proposed_on for r in rows),
-    )
-    return TrainingData(
-        X=X,
-        y=np.array([label or 0 for label in labels], dtype=np.int64),
-        feature_names=feature_sets.names(FEATURE_SET),
-        times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
-        target="risk",
-        label_times=known,
-        row_ids=np.array([r.id for r in rows], dtype=np.int64),
-        labelled=labelled,
-        meta={
-            "label": "cancelled, disputed, or brand rating <= "
-            f"{max_rating} (latest revision)",
-            "unlabelled": int((~labelled).sum()),
-        },
-    )
+    return rows, labels, known
 
 
 def _known_at(row, label) -> Any:

@@ -27,6 +27,29 @@ from webapp.registry.contract import TrainingData, TrainingFailed
 
 def roi_data(config: Mapping[str, Any]) -> TrainingData:
     """Label finished collaborations with the ROI their brand reported (0.25 = +25 %)."""
+    rows, known = roi_labels()
+    if not rows:
+        raise TrainingFailed(
+            "No finished collaboration has a brand rating with a reported ROI yet."
+        )
+    return TrainingData(
+        X=pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"])),
+        y=np.array([r.roi_achieved for r in rows], dtype=float),
+        feature_names=list(features.FEATURE_NAMES),
+        times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
+        target="roi",
+        label_times=known,
+        row_ids=np.array([r.id for r in rows], dtype=np.int64),
+        meta={"label": "roi_achieved of the brand's rating (latest revision)"},
+    )
+
+
+def roi_labels() -> tuple[list, np.ndarray]:
+    """Return (rows, label known at) of finished collaborations with a brand-reported ROI.
+
+    Rows in proposal order (id, influencer_id, company_id, proposed_on, budget,
+    match_snapshot, roi_achieved); training and live monitoring both read them here.
+    """
     brand = aliased(Outcome)
     rows = db.session.execute(
         select(
@@ -53,18 +76,5 @@ def roi_data(config: Mapping[str, Any]) -> TrainingData:
         )
         .order_by(Collaboration.proposed_on, Collaboration.id)
     ).all()
-    if not rows:
-        raise TrainingFailed(
-            "No finished collaboration has a brand rating with a reported ROI yet."
-        )
     known = [loaders.naive_datetime(r.known_at) for r in rows]
-    return TrainingData(
-        X=pair_features_at_proposal(rows, int(config["SUCCESS_MIN_RATING"])),
-        y=np.array([r.roi_achieved for r in rows], dtype=float),
-        feature_names=list(features.FEATURE_NAMES),
-        times=np.array([r.proposed_on for r in rows], dtype="datetime64[D]"),
-        target="roi",
-        label_times=np.array(known, dtype="datetime64[s]"),
-        row_ids=np.array([r.id for r in rows], dtype=np.int64),
-        meta={"label": "roi_achieved of the brand's rating (latest revision)"},
-    )
+    return rows, np.array(known, dtype="datetime64[s]")

@@ -5,13 +5,14 @@ tokens and permissions, ``errors`` the JSON error shape, ``validation`` the requ
 checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
 ``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``,
-``webapp.experiments.api``);
+``webapp.experiments.api``, ``webapp.monitoring.api``);
 they are imported here so their views attach to the blueprint.
 """
 
 from webapp.experiments import api as experiments_api
 from webapp.learning import api as learning_api
 from webapp.marketplace import api as marketplace_api
+from webapp.monitoring import api as monitoring_api
 from webapp.registry import api as registry_api
 from webapp.serving import api as serving_api
 from webapp.views.api import auth, errors, health, limits, openapi
@@ -25,6 +26,7 @@ __all__ = [
     "health",
     "learning_api",
     "marketplace_api",
+    "monitoring_api",
     "limits",
     "openapi",
     "registry_api",

@@ -9,6 +9,7 @@ from flask import Flask, current_app, jsonify
 from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.experiments import api_docs as experiment_docs
 from webapp.marketplace import lifecycle
+from webapp.monitoring import api_docs as monitoring_docs
 from webapp.registry.plugins import InstalledTypes, installed_types
 from webapp.views.api import declared
 from webapp.views.api.blueprint import bp
@@ -274,6 +275,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
     return {
         **collaboration_paths(),
         **experiment_docs.paths(operation, ok),
+        **monitoring_docs.paths(operation, ok, path_param),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(

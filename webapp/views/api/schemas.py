@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.monitoring.api_docs import SCHEMAS as MONITORING
+
 # External ids are at most 64 characters (the database column).
 EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # Budgets are money columns: at most 10 digits before the decimal point.
@@ -585,7 +587,7 @@ TRENDS: dict[str, Any] = {
 
 def component_schemas(max_batch: int) -> dict[str, Any]:
     """Return every component schema, with the batch limit filled in."""
-    schemas = {**REQUESTS, **RESPONSES, **LIFECYCLE, **TRENDS}
+    schemas = {**REQUESTS, **RESPONSES, **LIFECYCLE, **TRENDS, **MONITORING}
     batch = schemas["BatchRequest"]
     pairs = {**batch["properties"]["pairs"], "maxItems": max_batch}
     schemas["BatchRequest"] = {**batch, "properties": {"pairs": pairs}}
