@@ -143,7 +143,7 @@ class Deployment(db.Model):
     to_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL")
     )
-    # first (automatic), promote, rollback
+    # first (automatic), promote, rollback, archive (a candidate retired)
     action: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -10,6 +10,7 @@ from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.experiments import api_docs as experiment_docs
 from webapp.marketplace import lifecycle
 from webapp.registry.plugins import InstalledTypes, installed_types
+from webapp.rollouts import api_docs as rollout_docs
 from webapp.views.api import declared
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
@@ -274,6 +275,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
     return {
         **collaboration_paths(),
         **experiment_docs.paths(operation, ok),
+        **rollout_docs.paths(operation, ok, experiment_docs.PAGE_PARAMETERS),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(
@@ -446,6 +448,7 @@ def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
                 **component_schemas(max_batch),
                 **declared.schemas(types),
                 **experiment_docs.SCHEMAS,
+                **rollout_docs.SCHEMAS,
             },
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()
