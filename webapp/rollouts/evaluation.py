@@ -16,7 +16,7 @@ through ``store``, each an event with the numbers it was based on.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,20 +80,21 @@ def ready_at(
 ) -> datetime | None:
     """Return when a step started at ``started`` met its hold and sample minimum.
 
-    None while fewer than ``min_outcomes`` candidate outcomes were rated in it.
+    None while fewer than ``min_outcomes`` candidate outcomes were rated in it
+    (after it started: the outcome that completed one step starts the next).
     """
     due = started + hold
     if min_outcomes <= 0:
         return due
-    first = bisect_left(rated, started)
+    first = bisect_right(rated, started)
     if len(rated) - first < min_outcomes:
         return None
     return max(due, rated[first + min_outcomes - 1])
 
 
 def step_outcomes(started: datetime, until: datetime, rated: list[datetime]) -> int:
-    """Return how many candidate outcomes were rated in [started, until]."""
-    return sum(1 for moment in rated if started <= moment <= until)
+    """Return how many candidate outcomes were rated in (started, until]."""
+    return sum(1 for moment in rated if started < moment <= until)
 
 
 def assess(
