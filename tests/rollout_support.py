@@ -57,7 +57,7 @@ def serve(
         if arm == "candidate"
         else rollout.baseline_version_id
     )
-    tag = f"{rollout.id}-{arm}-{at:%H%M%S%f}"
+    tag = f"{rollout.id}-{arm}-{at:%j%H%M%S%f}"
     for n in range(count):
         influencer = make_influencer(f"I-{tag}-{n}")
         company = make_company(f"C-{tag}-{n}")

@@ -346,8 +346,11 @@ def test_a_healthy_rollout_completes_and_its_candidate_becomes_active(versions):
     start = utcnow() - timedelta(days=3)
     rollout.started_at = rollout.step_started_at = start
     db.session.commit()
-    serve(rollout, "candidate", 20, start + timedelta(minutes=1), success_every=2)
-    serve(rollout, "baseline", 40, start + timedelta(minutes=1), success_every=2)
+    # Two batches rated a day apart: each step gets its own outcomes.
+    for day in (0, 1):
+        at = start + timedelta(days=day, minutes=1)
+        serve(rollout, "candidate", 10, at, success_every=2)
+        serve(rollout, "baseline", 20, at, success_every=2)
     decisions = evaluation.evaluate_rollout(rollout)
     assert [d.action for d in decisions] == ["advance", "complete"]
     db.session.expire_all()
