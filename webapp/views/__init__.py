@@ -18,6 +18,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.marketplace.views.matches import bp as matches_bp
     from webapp.marketplace.views.outcomes import bp as outcomes_bp
     from webapp.registry.views import bp as models_bp
+    from webapp.rollouts.views import bp as rollouts_bp
     from webapp.serving.views import bp as trends_bp
     from webapp.views.api import bp as api_bp
     from webapp.views.auth import bp as auth_bp
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
         models_bp,
         runs_bp,
         experiments_bp,
+        rollouts_bp,
         trends_bp,
         api_bp,
         errors_bp,
