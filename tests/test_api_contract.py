@@ -502,6 +502,87 @@ def _refused_or_party(action: str) -> str:
     )
 
 
+ROLL = "/rollouts/{rollout_id}"
+ROLLOUT_BODY = {
+    "model_type": "match_success",
+    "candidate_version": 2,
+    "steps": [10, 100],
+}
+ROLLOUT_ACTIONS = ("start", "pause", "resume", "advance", "rollback")
+EXAMPLES |= {
+    ("get", "/rollouts"): ("/rollouts?page=1", {}),
+    ("post", "/rollouts"): ("/rollouts", {"json": ROLLOUT_BODY}),
+    ("get", ROLL): ("/rollouts/1", {}),
+    **{(("post", f"{ROLL}/{a}")): (f"/rollouts/1/{a}", {}) for a in ROLLOUT_ACTIONS},
+}
+ADMIN_ONLY |= {key for key in EXAMPLES if key[1].startswith("/rollouts")}
+
+
+def a_rollout(ctx: Ctx, moves: tuple[str, ...] = ()) -> str:
+    """Create v1 (active), v2 (candidate) and a rollout of v2, moved by ``moves``."""
+    from rollout_support import active_and_candidate
+
+    active_and_candidate()
+    created = body(ctx, "POST", "/rollouts", 201, ROLLOUT_BODY)
+    url = f"/rollouts/{created.get_json()['id']}"
+    for action in moves:
+        ctx.api.call("POST", f"{url}/{action}", 200, token=ctx.tokens["admin"])
+    return url
+
+
+def rollout_case(status: int, tail: str = "", moves: tuple[str, ...] = ()):
+    """Return a case: a rollout moved by ``moves``, then a POST (or GET) to ``tail``."""
+
+    def case(ctx):
+        url = a_rollout(ctx, moves)
+        method = "POST" if tail else "GET"
+        return ctx.api.call(method, url + tail, status, token=ctx.tokens["admin"])
+
+    return case
+
+
+def rollout_body(status: int, payload):
+    """Return a case: POST /rollouts with ``payload`` (versions exist)."""
+
+    def case(ctx):
+        from rollout_support import active_and_candidate
+
+        active_and_candidate()
+        return body(ctx, "POST", "/rollouts", status, payload)
+
+    return case
+
+
+CASES |= {
+    ("get", "/rollouts", 200): lambda c: example(c, ("get", "/rollouts"), 200),
+    ("get", "/rollouts", 422): lambda c: c.api.call(
+        "GET", "/rollouts?page=0", 422, token=c.tokens["admin"]
+    ),
+    ("post", "/rollouts", 201): rollout_body(201, ROLLOUT_BODY),
+    ("post", "/rollouts", 400): rollout_body(400, b"{"),
+    ("post", "/rollouts", 413): rollout_body(413, HUGE),
+    ("post", "/rollouts", 422): rollout_body(422, {**ROLLOUT_BODY, "steps": [50, 10]}),
+    ("get", ROLL, 200): rollout_case(200),
+    ("get", ROLL, 404): lambda c: c.api.call(
+        "GET", "/rollouts/999", 404, token=c.tokens["admin"]
+    ),
+}
+_BEFORE = {
+    "start": ((), ("start",)),
+    "pause": (("start",), ()),
+    "resume": (("start", "pause"), ("start",)),
+    "advance": (("start",), ()),
+    "rollback": (("start",), ()),
+}
+for _action, (_ready, _wrong) in _BEFORE.items():
+    _path = f"{ROLL}/{_action}"
+    CASES[("post", _path, 200)] = rollout_case(200, f"/{_action}", _ready)
+    CASES[("post", _path, 409)] = rollout_case(409, f"/{_action}", _wrong)
+    CASES[("post", _path, 404)] = lambda c, a=_action: c.api.call(
+        "POST", f"/rollouts/999/{a}", 404, token=c.tokens["admin"]
+    )
+
+
 for _key in EXAMPLES:
     CASES[(*_key, 429)] = lambda c, k=_key: too_many(c, k)
     if _key in PUBLIC:
@@ -566,6 +647,7 @@ def test_every_api_route_is_documented_and_nothing_else(app):
                 template = template.replace("<model_type>", "{model_type}")
                 template = template.replace("<external_id>", "{external_id}")
                 template = template.replace("<key>", "{key}")
+                template = template.replace("<int:rollout_id>", "{rollout_id}")
                 for method in rule.methods - {"HEAD", "OPTIONS"}:
                     routes.add((method.lower(), template))
     documented = {(m, t) for m, t, _ in documented_responses(document(app))}

@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "RANKING_POOL_SECONDS": 300,
     # seconds between scheduler checks for due retraining and purges
     "SCHEDULER_INTERVAL": 60,
+    # seconds between evaluations of running rollouts (advance, hold, roll back)
+    "ROLLOUT_EVALUATION_INTERVAL": 60,
     # Python logging level name for the app, workers and scheduler
     "LOG_LEVEL": "INFO",
     # send session cookies over HTTPS only (forced on in production)

@@ -12,9 +12,11 @@ from sqlalchemy import delete, select
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.learning import retraining, training_runs
-from webapp.models import PredictionLog, TrainingRun
+from webapp.models import PredictionLog, Rollout, TrainingRun
 from webapp.models.training import ACTIVE_RUN_STATUSES
+from webapp.rollouts import evaluation
 from webapp.runtime import jobs
+from webapp.serving.state import routing_changed
 
 log = logging.getLogger(__name__)
 # A queued run whose job Redis no longer knows is given this long before it is failed.
@@ -88,6 +90,23 @@ def purge_prediction_logs() -> int:
     return result.rowcount or 0
 
 
+def evaluate_rollouts() -> int:
+    """Take one tick of every running rollout; return how many of them moved."""
+    ids = db.session.scalars(
+        select(Rollout.id).where(Rollout.status == "running").order_by(Rollout.id)
+    ).all()
+    changed = 0
+    for rollout_id in ids:
+        rollout = db.session.get(Rollout, rollout_id)
+        decisions = evaluation.evaluate_rollout(rollout)
+        if evaluation.changes_routing(decisions):
+            changed += 1
+            log.info("rollout %s: %s", rollout_id, decisions[-1].reason)
+    if changed:
+        routing_changed()  # ROUTING-CHANGED call site: rollout job moved a step
+    return changed
+
+
 def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the periodic jobs and their intervals for ``make_scheduler``."""
     every = int(config["SCHEDULER_INTERVAL"])
@@ -95,4 +114,8 @@ def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
         {"func": check_retraining, "interval": every},
         {"func": reap_stale_runs, "interval": every},
         {"func": purge_prediction_logs, "interval": 3600},
+        {
+            "func": evaluate_rollouts,
+            "interval": int(config["ROLLOUT_EVALUATION_INTERVAL"]),
+        },
     ]

@@ -20,6 +20,7 @@ from webapp.models.marketplace import (
     ProfileRevision,
     StatusChange,
 )
+from webapp.models.rollouts import Rollout, RolloutEvent
 from webapp.models.training import Deployment, ModelVersion, PredictionLog, TrainingRun
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "OutcomeRevision",
     "PredictionLog",
     "ProfileRevision",
+    "Rollout",
+    "RolloutEvent",
     "StatusChange",
     "TrainingRun",
     "User",

@@ -143,7 +143,7 @@ class Deployment(db.Model):
     to_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL")
     )
-    # first (automatic), promote, rollback
+    # first (automatic), promote, rollback, archive (a candidate retired)
     action: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -163,6 +163,7 @@ class PredictionLog(db.Model):
     __table_args__ = (
         Index("ix_prediction_logs_pair", "influencer_id", "company_id"),
         Index("ix_prediction_logs_type_created", "model_type", "created_at"),
+        Index("ix_prediction_logs_rollout", "rollout_id", "variant", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,7 +186,12 @@ class PredictionLog(db.Model):
     level: Mapped[str | None] = mapped_column(String(16))
     # Series types: the forecast points [{"period_start", "value", "lower", "upper"}].
     forecast: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The experiment variant, or the rollout arm (candidate | baseline), that served.
     variant: Mapped[str | None] = mapped_column(String(64))
+    # The staged rollout that routed the prediction (its arm is ``variant``).
+    rollout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rollouts.id", ondelete="SET NULL")
+    )
     # api, web, rank, batch
     source: Mapped[str] = mapped_column(String(16), default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

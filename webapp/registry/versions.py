@@ -268,6 +268,32 @@ def promote(
     return deployment
 
 
+def archive(
+    version: ModelVersion, actor: User | None, note: str | None = None
+) -> Deployment:
+    """Archive a candidate version (it will not serve) and record it; commit.
+
+    The active version is untouched: the deployment goes from ``version`` to
+    nothing, action ``archive``.
+    """
+    if version.status != "candidate":
+        raise RegistryActionError(
+            f"{version.label} is {version.status}; only a candidate can be archived."
+        )
+    version.status = "archived"
+    deployment = Deployment(
+        model_type=version.model_type,
+        from_version_id=version.id,
+        to_version_id=None,
+        action="archive",
+        actor=actor,
+        note=note,
+    )
+    db.session.add(deployment)
+    db.session.commit()
+    return deployment
+
+
 def rollback_target(model_type: str) -> ModelVersion | None:
     """Return the version a rollback would reactivate, or None.
 

@@ -101,7 +101,8 @@ def series_forecasts(name: str, horizon: int, source: str = "api") -> TrendRepor
         return TrendReport([], empty_reason=str(error))
     history = {s.key: s for s in data.series}
     # Series forecasts are not per member: every series is routed as one subject.
-    version, artifact, _, reason = usable_version(SERIES_SUBJECT, name, None, unit=None)
+    usable = usable_version(SERIES_SUBJECT, name, None, unit=None)
+    version, artifact, reason = usable.version, usable.artifact, usable.reason
     report = None
     if version is not None:
         try:

@@ -57,6 +57,8 @@ class TypedScored(FallsBack):
     version: ServedVersion | None
     variant: str | None
     fallback_reason: str | None
+    # The staged rollout that routed the rows (``variant`` is then its arm).
+    rollout: int | None = None
 
 
 def served_pair_type(name: str) -> ModelType:
@@ -131,6 +133,7 @@ def _fallback(
     rows: np.ndarray,
     reason: str | None,
     variant: str | None = None,
+    rollout: int | None = None,
 ) -> TypedScored:
     """Answer with the type's rule-based fallback; FallbackFailed when it cannot.
 
@@ -144,22 +147,25 @@ def _fallback(
             f"{plugin.name} fallback failed: {type(error).__name__}: {error}"
         ) from error
     return TypedScored(
-        plugin, predictions, None, variant, reason or "no usable version"
+        plugin, predictions, None, variant, reason or "no usable version", rollout
     )
 
 
 def score_rows(plugin: ModelType, rows: np.ndarray, subject: str) -> TypedScored:
     """Score the type's feature ``rows`` with the version routed for ``subject``."""
     names = feature_sets.names(plugin.features)
-    version, artifact, variant, reason = usable_version(subject, plugin.name, names)
+    version, artifact, variant, reason, rollout = usable_version(
+        subject, plugin.name, names
+    )
     if version is None or len(rows) == 0:
-        return _fallback(plugin, rows, reason, variant)
+        return _fallback(plugin, rows, reason, variant, rollout)
     try:
         predictions = plugin.predict(artifact, rows)
         check_predictions(plugin, predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
-        return _fallback(plugin, rows, model_failed(version, error), variant)
-    return TypedScored(plugin, predictions, version, variant, None)
+        reason = model_failed(version, error)
+        return _fallback(plugin, rows, reason, variant, rollout)
+    return TypedScored(plugin, predictions, version, variant, None, rollout)
 
 
 def type_rows(
@@ -274,6 +280,7 @@ def predict_pairs(
                     source,
                     score=float(scored.predictions.score[local]),
                     variant=scored.variant,
+                    rollout_id=scored.rollout,
                     influencer_id=pairs[k][0].id,
                     company_id=pairs[k][1].id,
                     **typed_fields(scored, local),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from flask import current_app
@@ -41,6 +41,8 @@ class Scored:
     artifact: Any = None
     # Per-feature contributions, when the caller asked for them.
     contributions: np.ndarray | None = None
+    # The staged rollout that routed the rows (``variant`` is then its arm).
+    rollout: int | None = None
 
     @property
     def fallback(self) -> bool:
@@ -55,18 +57,32 @@ class Scored:
         }
 
 
+class Usable(NamedTuple):
+    """The routed version and its loaded artifact, or why the fallback serves.
+
+    ``variant`` (an experiment's variant or a rollout's arm) and ``rollout``
+    are kept even when the fallback serves, so the log credits the arm.
+    """
+
+    version: ServedVersion | None
+    artifact: Any
+    variant: str | None
+    reason: str | None
+    rollout: int | None = None
+
+
 def usable_version(
     subject: str,
     model_type: str = MATCH_TYPE,
     feature_names: list[str] | None = FEATURE_NAMES_LIST,
     unit: str | None = "company",
-) -> tuple[ServedVersion | None, Any, str | None, str | None]:
-    """Return (version, artifact, variant, fallback reason) of ``model_type`` for ``subject``.
+) -> Usable:
+    """Return the usable version of ``model_type`` for ``subject`` (``Usable``).
 
     ``unit`` says what the subject is (``company``, ``influencer``; None for a
-    whole series), so a running experiment on that unit can route it. The
-    variant is returned even when the fallback serves (a rule-based arm, or
-    an arm whose artifact is refused), so the log credits the arm.
+    whole series), so a running experiment or rollout on that unit can route
+    it. The variant is returned even when the fallback serves (a rule-based
+    arm, or an arm whose artifact is refused), so the log credits the arm.
 
     This process verifies an artifact before its first load (sha256, then the
     ``feature_names`` serving computes; None for series types, which take no
@@ -75,14 +91,16 @@ def usable_version(
     were shown.
     """
     state = serving_state()
-    chosen = route(state.active, model_type, subject, unit, state.experiments)
+    chosen = route(
+        state.active, model_type, subject, unit, state.experiments, state.rollouts
+    )
     version = chosen.version
     if version is None:
-        return None, None, chosen.variant, chosen.fallback_reason()
+        return Usable(None, None, chosen.variant, chosen.fallback_reason())
     artifact, reason = loaded_artifact(version, feature_names)
     if artifact is None:
-        return None, None, chosen.variant, reason
-    return version, artifact, chosen.variant, None
+        return Usable(None, None, chosen.variant, reason, chosen.rollout)
+    return Usable(version, artifact, chosen.variant, None, chosen.rollout)
 
 
 def loaded_artifact(
@@ -156,7 +174,11 @@ def served_feature_names(types, model_type: str) -> list[str] | None:
 
 
 def _fallback_scored(
-    rows: np.ndarray, explain: bool, reason: str | None, variant: str | None = None
+    rows: np.ndarray,
+    explain: bool,
+    reason: str | None,
+    variant: str | None = None,
+    rollout: int | None = None,
 ) -> Scored:
     """Return the rule-based scorer's answer for ``rows`` (``variant``: its arm)."""
     p = fallback.score(rows)
@@ -169,6 +191,7 @@ def _fallback_scored(
         variant,
         reason,
         contributions=fallback.explain(rows) if explain else None,
+        rollout=rollout,
     )
 
 
@@ -202,8 +225,8 @@ def score_rows(
     Whatever goes wrong with a model (its artifact refused, or any error while
     it predicts) the fallback answers, and the failure is logged and recorded.
     """
-    version, artifact, variant, reason = usable_version(subject, unit=unit)
-    return score_with(rows, version, artifact, variant, reason, explain)
+    version, artifact, variant, reason, rollout = usable_version(subject, unit=unit)
+    return score_with(rows, version, artifact, variant, reason, explain, rollout)
 
 
 def score_with(
@@ -213,13 +236,15 @@ def score_with(
     variant: str | None,
     reason: str | None,
     explain: bool = False,
+    rollout: int | None = None,
 ) -> Scored:
     """Score feature rows with a loaded match artifact, or the fallback (no version).
 
-    ``reason`` says why the fallback answers when ``version`` is None.
+    ``reason`` says why the fallback answers when ``version`` is None;
+    ``rollout`` is the staged rollout that routed the rows, if one did.
     """
     if version is None or len(rows) == 0:
-        return _fallback_scored(rows, explain, reason, variant)
+        return _fallback_scored(rows, explain, reason, variant, rollout)
     plugin = installed_types(current_app).get(MATCH_TYPE)
     try:
         if explain:
@@ -228,7 +253,8 @@ def score_with(
             predictions, explained = plugin.predict(artifact, rows), None
         _check_predictions(predictions, len(rows))
     except Exception as error:  # any model failure: the fallback serves instead
-        return _fallback_scored(rows, explain, model_failed(version, error), variant)
+        reason = model_failed(version, error)
+        return _fallback_scored(rows, explain, reason, variant, rollout)
     interval = predictions.interval
     return Scored(
         predictions.score,
@@ -240,6 +266,7 @@ def score_with(
         None,
         artifact,
         explained,
+        rollout,
     )
 
 
@@ -313,6 +340,7 @@ def log_predictions(
                 score=float(scored.probability[i]),
                 confidence=float(scored.confidence[i]),
                 variant=scored.variant,
+                rollout_id=scored.rollout,
                 influencer_id=influencer_id,
                 company_id=company_id,
             )

@@ -26,6 +26,7 @@ def entry(
     *,
     score: float,
     variant: str | None = None,
+    rollout_id: int | None = None,
     influencer_id: int | None = None,
     company_id: int | None = None,
     confidence: float | None = None,
@@ -35,6 +36,7 @@ def entry(
 ) -> dict[str, Any]:
     """Return one log row's values.
 
+    :param rollout_id: the staged rollout that routed it (``variant``: its arm).
     :param interval: ``(low, high, nominal level)`` when the prediction has one.
     :param forecast: ``[{"period_start", "value", "lower", "upper"}, ...]``.
     """
@@ -54,6 +56,7 @@ def entry(
         "level": level[:16] if level is not None else None,
         "forecast": forecast,
         "variant": variant,
+        "rollout_id": rollout_id,
         "source": source,
     }
 

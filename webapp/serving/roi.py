@@ -43,6 +43,8 @@ class RoiScored(FallsBack):
     version: ServedVersion | None
     variant: str | None
     fallback_reason: str | None
+    # The staged rollout that routed the rows (``variant`` is then its arm).
+    rollout: int | None = None
 
     def answer(self, i: int) -> dict[str, Any]:
         """Return the public description of row ``i``."""
@@ -101,7 +103,9 @@ def history_estimate(
     return (*NO_HISTORY, "none")
 
 
-def _fallback(pairs, reason: str | None, variant: str | None = None) -> RoiScored:
+def _fallback(
+    pairs, reason: str | None, variant: str | None = None, rollout: int | None = None
+) -> RoiScored:
     """Answer every pair with the history estimate (``variant``: an experiment's arm)."""
     coverage = float(current_app.config["ROI_FALLBACK_COVERAGE"])
     seen: dict[tuple[str, Any], np.ndarray] = {}
@@ -116,6 +120,7 @@ def _fallback(pairs, reason: str | None, variant: str | None = None) -> RoiScore
         None,
         variant,
         why[:300],
+        rollout,
     )
 
 
@@ -134,15 +139,15 @@ def _check(predictions, n: int) -> None:
 
 def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
     """Estimate ROI for feature ``rows`` of ``pairs`` with the version routed for ``subject``."""
-    version, artifact, variant, reason = usable_version(subject, ROI_TYPE)
+    version, artifact, variant, reason, rollout = usable_version(subject, ROI_TYPE)
     if version is None:
-        return _fallback(pairs, reason, variant)
+        return _fallback(pairs, reason, variant, rollout)
     plugin = installed_types(current_app).get(ROI_TYPE)
     try:
         predictions = plugin.predict(artifact, rows)
         _check(predictions, len(rows))
     except Exception as error:  # any model failure: the history estimate serves
-        return _fallback(pairs, model_failed(version, error), variant)
+        return _fallback(pairs, model_failed(version, error), variant, rollout)
     interval = predictions.interval
     return RoiScored(
         np.asarray(predictions.score, float),
@@ -152,6 +157,7 @@ def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
         version,
         variant,
         None,
+        rollout,
     )
 
 
@@ -194,6 +200,7 @@ def _log(scored: RoiScored, pairs, subject: str, source: str) -> None:
                 source,
                 score=float(scored.expected[i]),
                 variant=scored.variant,
+                rollout_id=scored.rollout,
                 influencer_id=influencer.id,
                 company_id=company.id,
                 interval=(

@@ -3,10 +3,12 @@
 A running experiment of the type that covers the subject (a company or an
 influencer, by external id, as the experiment's unit says) serves the variant
 the unit is assigned, and exposes the unit; a variant without a model version
-means the rule-based fallback. Staged rollouts will plug in between the
-experiment and the active version (see ``route``). Lookups are cached per
-process for a couple of seconds so a promotion or a started experiment takes
-effect everywhere within seconds, without a restart.
+means the rule-based fallback. Otherwise a running staged rollout of the type
+on that unit serves its candidate to the units its share admits (bucketed by
+``webapp.rollouts.bucketing``) and its baseline to the others. Lookups are
+cached per process for a couple of seconds so a promotion, a started
+experiment or a rollout's step takes effect everywhere within seconds, without
+a restart.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp.experiments.units import AssignmentRule, assignment_for, record_exposure
 from webapp.extensions import db
-from webapp.models import Experiment, ExperimentVariant, ModelVersion
+from webapp.models import Experiment, ExperimentVariant, ModelVersion, Rollout
 from webapp.registry.versions import active_version
+from webapp.rollouts.bucketing import CANDIDATE, arm
 
 CACHE_SECONDS = 2.0
 
@@ -63,13 +66,15 @@ class Route:
     """The version chosen for a subject, and why (``experiment``, ``active`` ...).
 
     An experiment's route names the experiment and the variant; its version is
-    None when the variant serves the rule-based scorer.
+    None when the variant serves the rule-based scorer. A rollout's route names
+    the rollout and the arm (``candidate`` or ``baseline``) as its variant.
     """
 
     version: ServedVersion | None
     reason: str
     variant: str | None = None
     experiment: str | None = None
+    rollout: int | None = None
 
     def fallback_reason(self) -> str:
         """Say why no model version serves (shown with the fallback's answer)."""
@@ -229,24 +234,103 @@ def experiment_route(
     return None
 
 
+@dataclass(frozen=True)
+class RunningRollout:
+    """A running rollout as routing needs it: its seed, share and two versions."""
+
+    rollout_id: int
+    model_type: str
+    unit: str
+    seed: str
+    share: float
+    candidate: ServedVersion
+    baseline: ServedVersion
+
+    @classmethod
+    def of(cls, row: Rollout) -> RunningRollout:
+        """Copy a running rollout out of its row (versions loaded)."""
+        return cls(
+            row.id,
+            row.model_type,
+            row.unit,
+            row.seed,
+            row.serving_share,
+            ServedVersion.of(row.candidate),
+            ServedVersion.of(row.baseline),
+        )
+
+
+class RunningRolloutCache:
+    """Per-process cache of the running rollouts (paused ones route nobody)."""
+
+    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._loaded: tuple[float, list[RunningRollout]] | None = None
+        self._lock = Lock()
+
+    def running(self) -> list[RunningRollout]:
+        """Return the running rollouts, oldest started first."""
+        now = time.monotonic()
+        with self._lock:
+            loaded = self._loaded
+        if loaded and now - loaded[0] < self.ttl:
+            return loaded[1]
+        rows = db.session.scalars(
+            select(Rollout)
+            .where(Rollout.status == "running")
+            .options(selectinload(Rollout.candidate), selectinload(Rollout.baseline))
+            .order_by(Rollout.started_at, Rollout.id)
+        ).all()
+        running = [RunningRollout.of(row) for row in rows]
+        with self._lock:
+            self._loaded = (now, running)
+        return running
+
+    def clear(self) -> None:
+        """Forget cached lookups (tests, and after a rollout changed in this process)."""
+        with self._lock:
+            self._loaded = None
+
+
+def rollout_route(
+    rollouts: RunningRolloutCache, model_type: str, unit: str, subject: str
+) -> Route | None:
+    """Return the arm of the running rollout of the type on ``unit``, or None."""
+    for rollout in rollouts.running():
+        if rollout.model_type != model_type or rollout.unit != unit:
+            continue
+        side = arm(rollout.seed, subject, rollout.share)
+        version = rollout.candidate if side == CANDIDATE else rollout.baseline
+        return Route(version, "rollout", variant=side, rollout=rollout.rollout_id)
+    return None
+
+
 def route(
     cache: ActiveVersionCache,
     model_type: str,
     subject: str,
     unit: str | None = None,
     experiments: RunningExperimentCache | None = None,
+    rollouts: RunningRolloutCache | None = None,
 ) -> Route:
     """Return the version that serves ``subject`` for ``model_type``.
 
+    Precedence: a running experiment, then a running rollout, then the active
+    version, then (no version) the fallback.
+
     :param unit: what ``subject`` is, ``company`` or ``influencer`` (None: not a
-        unit, such as a whole series; experiments never cover it).
+        unit, such as a whole series; experiments and rollouts never cover it).
     :param experiments: the running experiments; None skips them.
+    :param rollouts: the running rollouts; None skips them.
     """
     if experiments is not None and unit is not None and subject:
         chosen = experiment_route(experiments, model_type, unit, subject)
         if chosen is not None:
             return chosen
-    # Staged rollouts go here, between experiments and the active version.
+    if rollouts is not None and unit is not None and subject:
+        chosen = rollout_route(rollouts, model_type, unit, subject)
+        if chosen is not None:
+            return chosen
     version = cache.get(model_type)
     if version is None:
         return Route(None, "no active version")

@@ -11,7 +11,11 @@ from threadpoolctl import threadpool_limits
 
 from webapp.registry.artifacts import ArtifactCache
 from webapp.serving.pools import PoolCache
-from webapp.serving.routing import ActiveVersionCache, RunningExperimentCache
+from webapp.serving.routing import (
+    ActiveVersionCache,
+    RunningExperimentCache,
+    RunningRolloutCache,
+)
 
 _KEY = "matchloop.serving"
 
@@ -24,6 +28,7 @@ class ServingState:
     active: ActiveVersionCache
     pool: PoolCache
     experiments: RunningExperimentCache = field(default_factory=RunningExperimentCache)
+    rollouts: RunningRolloutCache = field(default_factory=RunningRolloutCache)
     # Model failures at predict time in this process: label -> (when, reason).
     failures: dict[str, tuple[float, str]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
@@ -44,6 +49,7 @@ class ServingState:
         self.artifacts.clear()
         self.active.clear()
         self.experiments.clear()
+        self.rollouts.clear()
         self.pool.clear()
         with self._lock:
             self.failures.clear()
@@ -63,3 +69,16 @@ def serving_state(app: Flask | None = None) -> ServingState:
             pool=PoolCache(app.config["RANKING_POOL_SECONDS"]),
         )
     return state
+
+
+def routing_changed(app: Flask | None = None) -> None:
+    """Signal that routing changed (a rollout started, stepped, paused or ended).
+
+    Today this forgets this process's routing lookups (running experiments and
+    rollouts, active versions); other processes see the change when their
+    caches expire (``routing.CACHE_SECONDS``).
+    """
+    state = serving_state(app)
+    state.experiments.clear()
+    state.rollouts.clear()
+    state.active.clear()

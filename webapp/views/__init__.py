@@ -19,6 +19,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.marketplace.views.outcomes import bp as outcomes_bp
     from webapp.monitoring.views import bp as monitoring_bp
     from webapp.registry.views import bp as models_bp
+    from webapp.rollouts.views import bp as rollouts_bp
     from webapp.serving.views import bp as trends_bp
     from webapp.views.api import bp as api_bp
     from webapp.views.auth import bp as auth_bp
@@ -35,6 +36,7 @@ def blueprints() -> list[Blueprint]:
         runs_bp,
         experiments_bp,
         monitoring_bp,
+        rollouts_bp,
         trends_bp,
         api_bp,
         errors_bp,

@@ -5,7 +5,7 @@ tokens and permissions, ``errors`` the JSON error shape, ``validation`` the requ
 checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
 ``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``,
-``webapp.experiments.api``, ``webapp.monitoring.api``);
+``webapp.experiments.api``, ``webapp.monitoring.api``, ``webapp.rollouts.api``);
 they are imported here so their views attach to the blueprint.
 """
 
@@ -14,6 +14,7 @@ from webapp.learning import api as learning_api
 from webapp.marketplace import api as marketplace_api
 from webapp.monitoring import api as monitoring_api
 from webapp.registry import api as registry_api
+from webapp.rollouts import api as rollouts_api
 from webapp.serving import api as serving_api
 from webapp.views.api import auth, errors, health, limits, openapi
 from webapp.views.api.blueprint import bp
@@ -30,5 +31,6 @@ __all__ = [
     "limits",
     "openapi",
     "registry_api",
+    "rollouts_api",
     "serving_api",
 ]

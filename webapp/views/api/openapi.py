@@ -11,6 +11,7 @@ from webapp.experiments import api_docs as experiment_docs
 from webapp.marketplace import lifecycle
 from webapp.monitoring import api_docs as monitoring_docs
 from webapp.registry.plugins import InstalledTypes, installed_types
+from webapp.rollouts import api_docs as rollout_docs
 from webapp.views.api import declared
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
@@ -276,6 +277,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
         **collaboration_paths(),
         **experiment_docs.paths(operation, ok),
         **monitoring_docs.paths(operation, ok, path_param),
+        **rollout_docs.paths(operation, ok, experiment_docs.PAGE_PARAMETERS),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(
@@ -448,6 +450,7 @@ def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
                 **component_schemas(max_batch),
                 **declared.schemas(types),
                 **experiment_docs.SCHEMAS,
+                **rollout_docs.SCHEMAS,
             },
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()

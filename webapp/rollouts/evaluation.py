@@ -1,0 +1,225 @@
+"""One tick of a running rollout: advance, hold, or act on a breach.
+
+``decide`` is pure: given the schedule, the times candidate outcomes were
+rated and a function that returns each arm's figures at a moment, it returns
+the decisions of this tick. A breach now (``guardrails.check``) rolls back or
+pauses, as the rollout says. Otherwise a step is due at the earliest moment
+its hold time has passed and ``min_outcomes`` candidate outcomes were rated
+during it; when that moment is in the past and the guardrails held then, the
+step advances as of that moment, so after missed ticks several steps catch up
+in one pass, each only if its own conditions held (a step whose guardrails
+did not hold when it fell due, but hold now, advances now and ends the pass).
+Advancing from the last step but one completes the rollout (the candidate is
+promoted). ``evaluate_rollout`` reads the evidence and applies the decisions
+through ``store``, each an event with the numbers it was based on.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from webapp.core.timeutil import utcnow
+from webapp.models import Rollout
+from webapp.registry.versions import RegistryActionError
+from webapp.rollouts import evidence, guardrails, store
+from webapp.rollouts.bucketing import BASELINE, CANDIDATE
+from webapp.rollouts.guardrails import ArmNumbers
+
+NumbersAt = Callable[[datetime], dict[str, ArmNumbers]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a tick needs to know about a running rollout."""
+
+    steps: tuple[float, ...]
+    step_index: int
+    step_started_at: datetime
+    hold: timedelta
+    min_outcomes: int
+    tolerance: float
+    alpha: float
+    on_breach: str
+
+    @classmethod
+    def of(cls, rollout: Rollout) -> Schedule:
+        """Copy the schedule out of a rollout row."""
+        return cls(
+            tuple(float(step) for step in rollout.steps),
+            rollout.step_index,
+            rollout.step_started_at,
+            timedelta(minutes=rollout.hold_minutes),
+            rollout.min_outcomes,
+            float(rollout.guardrails["tolerance"]),
+            float(rollout.guardrails["alpha"]),
+            rollout.on_breach,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision of a tick: advance, complete, hold, pause or rollback."""
+
+    action: str
+    reason: str
+    at: datetime
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def stamp(moment: datetime) -> str:
+    """Return a UTC moment as ISO 8601 with Z."""
+    return moment.isoformat() + "Z"
+
+
+def ready_at(
+    started: datetime, hold: timedelta, min_outcomes: int, rated: list[datetime]
+) -> datetime | None:
+    """Return when a step started at ``started`` met its hold and sample minimum.
+
+    None while fewer than ``min_outcomes`` candidate outcomes were rated in it
+    (after it started: the outcome that completed one step starts the next).
+    """
+    due = started + hold
+    if min_outcomes <= 0:
+        return due
+    first = bisect_right(rated, started)
+    if len(rated) - first < min_outcomes:
+        return None
+    return max(due, rated[first + min_outcomes - 1])
+
+
+def step_outcomes(started: datetime, until: datetime, rated: list[datetime]) -> int:
+    """Return how many candidate outcomes were rated in (started, until]."""
+    return sum(1 for moment in rated if started < moment <= until)
+
+
+def assess(
+    schedule: Schedule,
+    numbers_at: NumbersAt,
+    rated: list[datetime],
+    started: datetime,
+    at: datetime,
+) -> tuple[list[guardrails.Guardrail], dict[str, Any]]:
+    """Return the guardrails at ``at`` and the numbers a decision records."""
+    arms = numbers_at(at)
+    checked = guardrails.check(
+        arms[CANDIDATE], arms[BASELINE], schedule.tolerance, schedule.alpha
+    )
+    numbers = {
+        "at": stamp(at),
+        "step_started_at": stamp(started),
+        "held_minutes": round((at - started).total_seconds() / 60, 1),
+        "hold_minutes": schedule.hold.total_seconds() / 60,
+        "step_outcomes": step_outcomes(started, at, rated),
+        "min_outcomes": schedule.min_outcomes,
+        "tolerance": schedule.tolerance,
+        "alpha": schedule.alpha,
+        "candidate": arms[CANDIDATE].summary(),
+        "baseline": arms[BASELINE].summary(),
+        "guardrails": [guardrail.summary() for guardrail in checked],
+    }
+    return checked, numbers
+
+
+def hold_decision(
+    schedule: Schedule, numbers: dict[str, Any], now: datetime
+) -> Decision:
+    """Return the hold decision, saying what the current step waits for."""
+    waits, waiting_for = [], []
+    if numbers["held_minutes"] < numbers["hold_minutes"]:
+        waiting_for.append("hold")
+        waits.append(
+            f"held {numbers['held_minutes']:g} of {numbers['hold_minutes']:g} minutes"
+        )
+    if numbers["step_outcomes"] < schedule.min_outcomes:
+        waiting_for.append("outcomes")
+        waits.append(
+            f"{numbers['step_outcomes']} of {schedule.min_outcomes} candidate "
+            "outcomes rated in this step"
+        )
+    reason = "waiting: " + "; ".join(waits)
+    return Decision("hold", reason, now, {**numbers, "waiting_for": waiting_for})
+
+
+def decide(
+    schedule: Schedule, numbers_at: NumbersAt, rated: list[datetime], now: datetime
+) -> list[Decision]:
+    """Return this tick's decisions for a running rollout (pure given ``numbers_at``)."""
+    index, started = schedule.step_index, schedule.step_started_at
+    checked, numbers = assess(schedule, numbers_at, rated, started, now)
+    breached = guardrails.breaches(checked)
+    if breached:
+        verb = "rolled back" if schedule.on_breach == "rollback" else "paused"
+        reason = f"guardrail breached ({', '.join(breached)}): {verb}"
+        return [Decision(schedule.on_breach, reason, now, numbers)]
+    decisions: list[Decision] = []
+    last = len(schedule.steps) - 1
+    while index < last:
+        due = ready_at(started, schedule.hold, schedule.min_outcomes, rated)
+        if due is None or due > now:
+            if not decisions:
+                decisions.append(hold_decision(schedule, numbers, now))
+            break
+        checked, step_numbers = assess(schedule, numbers_at, rated, started, due)
+        caught_up = due < now
+        if guardrails.breaches(checked):
+            # The guardrails did not hold when the step fell due; they hold now.
+            due, caught_up = now, False
+            _, step_numbers = assess(schedule, numbers_at, rated, started, now)
+        action = "complete" if index + 1 == last else "advance"
+        reason = (
+            f"{schedule.steps[index]:g} % held {step_numbers['held_minutes']:g} "
+            f"minutes with {step_numbers['step_outcomes']} candidate outcomes and "
+            "the guardrails held"
+        ) + (" (caught up after missed ticks)" if caught_up else "")
+        decisions.append(Decision(action, reason, due, step_numbers))
+        index, started = index + 1, due
+    return decisions
+
+
+def evaluate_rollout(rollout: Rollout, now: datetime | None = None) -> list[Decision]:
+    """Decide and apply one tick for a running rollout; return what was applied.
+
+    A decision someone else's move overtook (an admin, a concurrent tick) stops
+    the pass: the conditional updates in ``store`` let only one of them apply.
+    """
+    if rollout.status != "running":
+        return []
+    now = now or utcnow()
+    outcomes = evidence.rated_outcomes(rollout)
+    rated = evidence.candidate_rating_times(outcomes)
+
+    def numbers_at(moment: datetime) -> dict[str, ArmNumbers]:
+        counts = evidence.prediction_counts(rollout.id, moment)
+        return evidence.arm_numbers(outcomes, counts, moment)
+
+    applied = []
+    for decision in decide(Schedule.of(rollout), numbers_at, rated, now):
+        try:
+            apply(rollout, decision)
+        except (store.WrongStatus, RegistryActionError):
+            break
+        applied.append(decision)
+    return applied
+
+
+def apply(rollout: Rollout, decision: Decision) -> None:
+    """Apply one decision as the periodic job (no actor)."""
+    reason, numbers = decision.reason, decision.numbers
+    if decision.action in ("advance", "complete"):
+        store.advance(rollout, None, reason, numbers, at=decision.at)
+    elif decision.action == "rollback":
+        store.rollback(rollout, None, reason, numbers)
+    elif decision.action == "pause":
+        store.pause(rollout, None, reason, numbers)
+    else:
+        store.note_hold(rollout, reason, numbers)
+
+
+def changes_routing(decisions: list[Decision]) -> bool:
+    """Return whether any decision changed who is served what."""
+    return any(decision.action != "hold" for decision in decisions)

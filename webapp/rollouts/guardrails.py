@@ -1,0 +1,110 @@
+"""Guardrails of a rollout: is the candidate worse than the baseline? (pure)
+
+Three figures per arm: the success rate and the mean brand rating of the
+collaborations each arm served, and the error rate (predictions the arm's
+version failed to answer, so the fallback did). The comparisons are the
+experiments' own (``webapp.experiments.stats.compare_rates`` and
+``compare_means``). A guardrail is breached when the candidate is worse by more
+than the tolerance and the difference is significant at ``alpha`` (two-sided
+p-value): for success rate and mean rating the tolerance is relative (0.05 =
+5 % below the baseline), for the error rate it is absolute (0.05 = 5 points
+more failures), since the baseline's error rate is usually zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.experiments.results import MeanVariant, lift_fields
+from webapp.experiments.stats import Lift, compare_means, compare_rates
+
+
+@dataclass(frozen=True)
+class ArmNumbers:
+    """What one arm (candidate or baseline) has shown so far."""
+
+    outcomes: int
+    successes: int
+    rating: MeanVariant
+    predictions: int
+    failures: int
+
+    def summary(self) -> dict:
+        """Return the arm's figures for the timeline."""
+        return {
+            "outcomes": self.outcomes,
+            "successes": self.successes,
+            "success_rate": self.successes / self.outcomes if self.outcomes else None,
+            "mean_rating": self.rating.mean,
+            "predictions": self.predictions,
+            "failures": self.failures,
+            "error_rate": self.failures / self.predictions
+            if self.predictions
+            else None,
+        }
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """One guardrail's comparison and verdict."""
+
+    metric: str
+    lift: Lift
+    worse_by: float | None
+    breached: bool
+
+    def summary(self) -> dict:
+        """Return the guardrail's numbers for the timeline."""
+        return {
+            "metric": self.metric,
+            **lift_fields(self.lift),
+            "worse_by": self.worse_by,
+            "breached": self.breached,
+        }
+
+
+def verdict(
+    metric: str, lift: Lift, worse_by: float | None, tolerance: float, alpha: float
+) -> Guardrail:
+    """Return the guardrail: breached when worse beyond tolerance and significant."""
+    significant = lift.p_value is not None and lift.p_value < alpha
+    breached = worse_by is not None and worse_by > tolerance and significant
+    return Guardrail(metric, lift, worse_by, breached)
+
+
+def relative_drop(lift: Lift) -> float | None:
+    """Return how far below the baseline the candidate is, relatively (or absolutely)."""
+    if lift.lift_rel is not None:
+        return -lift.lift_rel
+    return None if lift.lift_abs is None else -lift.lift_abs
+
+
+def check(
+    candidate: ArmNumbers, baseline: ArmNumbers, tolerance: float, alpha: float
+) -> list[Guardrail]:
+    """Return the three guardrails of ``candidate`` against ``baseline``."""
+    success = compare_rates(
+        candidate.successes,
+        candidate.outcomes,
+        baseline.successes,
+        baseline.outcomes,
+        alpha,
+    )
+    rating = compare_means(candidate.rating.moments(), baseline.rating.moments(), alpha)
+    errors = compare_rates(
+        candidate.failures,
+        candidate.predictions,
+        baseline.failures,
+        baseline.predictions,
+        alpha,
+    )
+    return [
+        verdict("success_rate", success, relative_drop(success), tolerance, alpha),
+        verdict("mean_rating", rating, relative_drop(rating), tolerance, alpha),
+        verdict("error_rate", errors, errors.lift_abs, tolerance, alpha),
+    ]
+
+
+def breaches(guardrails: list[Guardrail]) -> list[str]:
+    """Return the metrics whose guardrail is breached."""
+    return [guardrail.metric for guardrail in guardrails if guardrail.breached]
