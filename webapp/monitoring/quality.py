@@ -73,6 +73,28 @@ def calibration_gap(points: list[dict[str, float]] | None) -> float | None:
     return max(abs(p["observed"] - p["predicted"]) for p in points)
 
 
+def expected_calibration_error(
+    y: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS
+) -> float | None:
+    """Return the ECE: mean |observed - predicted| over quantile bins, weighted by size.
+
+    The bins are the same quantile bins as ``calibration`` (ties may merge
+    some); None for an empty window.
+    """
+    y = np.asarray(y, dtype=float)
+    probability = np.asarray(probability, dtype=float)
+    if len(y) == 0:
+        return None
+    edges = np.quantile(probability, np.linspace(0.0, 1.0, max(1, bins) + 1))
+    members = np.searchsorted(edges[1:-1], probability, side="right")
+    gaps = [
+        np.sum(members == b)
+        * abs(y[members == b].mean() - probability[members == b].mean())
+        for b in np.unique(members)
+    ]
+    return _float(sum(gaps) / len(y))
+
+
 def binary(
     y: np.ndarray, probability: np.ndarray, rating: np.ndarray | None = None
 ) -> dict[str, Any]:

@@ -18,13 +18,7 @@ def current_numbers(rollout: Rollout) -> dict:
     if rollout.started_at is None or rollout.step_started_at is None:
         return {}
     now = utcnow()
-    outcomes = evidence.rated_outcomes(rollout)
-    rated = evidence.candidate_rating_times(outcomes)
-
-    def numbers_at(moment):
-        counts = evidence.prediction_counts(rollout.id, moment)
-        return evidence.arm_numbers(outcomes, counts, moment)
-
+    rated, numbers_at = evidence.numbers_at(rollout)
     schedule = evaluation.Schedule.of(rollout)
     _, numbers = evaluation.assess(
         schedule, numbers_at, rated, rollout.step_started_at, now

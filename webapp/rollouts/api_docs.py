@@ -54,6 +54,13 @@ SCHEMAS: dict[str, Any] = {
                 {
                     "tolerance": {"type": "number", "minimum": 0, "maximum": 1},
                     "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+                    "calibration_tolerance": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": 1,
+                        "description": "The expected calibration error the "
+                        "estimated (CBPE) gate allows before it stops being used.",
+                    },
                 },
                 required=[],
             ),

@@ -1,11 +1,14 @@
 """One tick of a running rollout: advance, hold, or act on a breach.
 
 ``decide`` is pure: given the schedule, the times candidate outcomes were
-rated and a function that returns each arm's figures at a moment, it returns
-the decisions of this tick. A breach now (``guardrails.check``) rolls back or
-pauses, as the rollout says. Otherwise a step is due at the earliest moment
+rated and a function that returns the evidence at a moment (``gates.Evidence``,
+or just each arm's realised figures), it returns the decisions of this tick. A
+breach now on any valid gate (``gates.check``: leading indicators, estimated
+performance, realised outcomes) rolls back or pauses, as the rollout says, and
+the decision records which gate decided (``numbers["decided_by"]``) with every
+gate's numbers (``numbers["gates"]``). Otherwise a step is due at the earliest moment
 its hold time has passed and ``min_outcomes`` candidate outcomes were rated
-during it; when that moment is in the past and the guardrails held then, the
+during it; when that moment is in the past and every gate held then, the
 step advances as of that moment, so after missed ticks several steps catch up
 in one pass, each only if its own conditions held (a step whose guardrails
 did not hold when it fell due, but hold now, advances now and ends the pass).
@@ -25,11 +28,11 @@ from typing import Any
 from webapp.core.timeutil import utcnow
 from webapp.models import Rollout
 from webapp.registry.versions import RegistryActionError
-from webapp.rollouts import evidence, guardrails, store
+from webapp.rollouts import evidence, gates, store
 from webapp.rollouts.bucketing import BASELINE, CANDIDATE
 from webapp.rollouts.guardrails import ArmNumbers
 
-NumbersAt = Callable[[datetime], dict[str, ArmNumbers]]
+NumbersAt = Callable[[datetime], gates.Evidence | dict[str, ArmNumbers]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Schedule:
     tolerance: float
     alpha: float
     on_breach: str
+    calibration_tolerance: float = gates.DEFAULT_CALIBRATION_TOLERANCE
+    kinds: tuple[str, ...] = gates.KINDS
 
     @classmethod
     def of(cls, rollout: Rollout) -> Schedule:
@@ -57,6 +62,18 @@ class Schedule:
             float(rollout.guardrails["tolerance"]),
             float(rollout.guardrails["alpha"]),
             rollout.on_breach,
+            float(
+                rollout.guardrails.get(
+                    "calibration_tolerance", gates.DEFAULT_CALIBRATION_TOLERANCE
+                )
+            ),
+        )
+
+    @property
+    def settings(self) -> gates.Settings:
+        """Return the gates' settings."""
+        return gates.Settings(
+            self.tolerance, self.alpha, self.calibration_tolerance, self.kinds
         )
 
 
@@ -103,12 +120,13 @@ def assess(
     rated: list[datetime],
     started: datetime,
     at: datetime,
-) -> tuple[list[guardrails.Guardrail], dict[str, Any]]:
-    """Return the guardrails at ``at`` and the numbers a decision records."""
-    arms = numbers_at(at)
-    checked = guardrails.check(
-        arms[CANDIDATE], arms[BASELINE], schedule.tolerance, schedule.alpha
-    )
+) -> tuple[list[gates.Gate], dict[str, Any]]:
+    """Return the gates at ``at`` and the numbers a decision records."""
+    found = gates.as_evidence(numbers_at(at))
+    checked = gates.check(found, schedule.settings)
+    arms = found.realised
+    realised = next((g for g in checked if g.kind == "realised"), None)
+    breached = gates.deciding(checked)
     numbers = {
         "at": stamp(at),
         "step_started_at": stamp(started),
@@ -120,7 +138,11 @@ def assess(
         "alpha": schedule.alpha,
         "candidate": arms[CANDIDATE].summary(),
         "baseline": arms[BASELINE].summary(),
-        "guardrails": [guardrail.summary() for guardrail in checked],
+        "guardrails": [g.summary() for g in realised.checked] if realised else [],
+        "calibration_tolerance": schedule.calibration_tolerance,
+        "gates": {gate.kind: gate.summary() for gate in checked},
+        "decided_by": [gate.kind for gate in breached]
+        or [gate.kind for gate in checked if gate.valid],
     }
     return checked, numbers
 
@@ -151,10 +173,10 @@ def decide(
     """Return this tick's decisions for a running rollout (pure given ``numbers_at``)."""
     index, started = schedule.step_index, schedule.step_started_at
     checked, numbers = assess(schedule, numbers_at, rated, started, now)
-    breached = guardrails.breaches(checked)
+    breached = gates.deciding(checked)
     if breached:
         verb = "rolled back" if schedule.on_breach == "rollback" else "paused"
-        reason = f"guardrail breached ({', '.join(breached)}): {verb}"
+        reason = f"guardrail breached on the {gates.breach_reason(breached)}: {verb}"
         return [Decision(schedule.on_breach, reason, now, numbers)]
     decisions: list[Decision] = []
     last = len(schedule.steps) - 1
@@ -166,15 +188,16 @@ def decide(
             break
         checked, step_numbers = assess(schedule, numbers_at, rated, started, due)
         caught_up = due < now
-        if guardrails.breaches(checked):
-            # The guardrails did not hold when the step fell due; they hold now.
+        if gates.deciding(checked):
+            # The gates did not hold when the step fell due; they hold now.
             due, caught_up = now, False
             _, step_numbers = assess(schedule, numbers_at, rated, started, now)
         action = "complete" if index + 1 == last else "advance"
         reason = (
             f"{schedule.steps[index]:g} % held {step_numbers['held_minutes']:g} "
             f"minutes with {step_numbers['step_outcomes']} candidate outcomes and "
-            "the guardrails held"
+            "the guardrails held on every valid gate "
+            f"({', '.join(step_numbers['decided_by'])})"
         ) + (" (caught up after missed ticks)" if caught_up else "")
         decisions.append(Decision(action, reason, due, step_numbers))
         index, started = index + 1, due
@@ -190,13 +213,7 @@ def evaluate_rollout(rollout: Rollout, now: datetime | None = None) -> list[Deci
     if rollout.status != "running":
         return []
     now = now or utcnow()
-    outcomes = evidence.rated_outcomes(rollout)
-    rated = evidence.candidate_rating_times(outcomes)
-
-    def numbers_at(moment: datetime) -> dict[str, ArmNumbers]:
-        counts = evidence.prediction_counts(rollout.id, moment)
-        return evidence.arm_numbers(outcomes, counts, moment)
-
+    rated, numbers_at = evidence.numbers_at(rollout)
     applied = []
     for decision in decide(Schedule.of(rollout), numbers_at, rated, now):
         try:

@@ -27,11 +27,14 @@ from webapp.extensions import db
 from webapp.models import ModelVersion, Rollout, RolloutEvent, User
 from webapp.models.rollouts import BREACH_ACTIONS, OPEN_ROLLOUT_STATUSES, ROLLOUT_UNITS
 from webapp.registry import versions as registry
+from webapp.rollouts.gates import DEFAULT_CALIBRATION_TOLERANCE
 
 DEFAULT_STEPS = (1, 5, 10, 25, 50, 100)
 DEFAULT_HOLD_MINUTES = 60
 DEFAULT_MIN_OUTCOMES = 30
 DEFAULT_GUARDRAILS = {"tolerance": 0.05, "alpha": 0.05}
+# Optional: the calibration error (ECE) the estimated gate allows (``gates``).
+GUARDRAIL_KEYS = {*DEFAULT_GUARDRAILS, "calibration_tolerance"}
 MAX_STEPS = 20
 MAX_HOLD_MINUTES = 60 * 24 * 365
 MAX_MIN_OUTCOMES = 1_000_000
@@ -91,9 +94,9 @@ def check_steps(steps: Any) -> list[dict[str, str]]:
 
 
 def check_guardrails(guardrails: Any) -> list[dict[str, str]]:
-    """Return the problems of ``{"tolerance", "alpha"}``."""
-    if not isinstance(guardrails, Mapping) or set(guardrails) - {"tolerance", "alpha"}:
-        return [problem("guardrails", "give {tolerance, alpha}")]
+    """Return the problems of ``{"tolerance", "alpha", "calibration_tolerance"}``."""
+    if not isinstance(guardrails, Mapping) or set(guardrails) - GUARDRAIL_KEYS:
+        return [problem("guardrails", "give {tolerance, alpha, calibration_tolerance}")]
     found = []
     tolerance = guardrails.get("tolerance", DEFAULT_GUARDRAILS["tolerance"])
     if not is_number(tolerance) or not 0 <= tolerance <= 1:
@@ -102,6 +105,14 @@ def check_guardrails(guardrails: Any) -> list[dict[str, str]]:
     if not is_number(alpha) or not 0 < alpha <= 0.5:
         found.append(
             problem("guardrails/alpha", "the significance level lies in (0, 0.5]")
+        )
+    calibration = guardrails.get("calibration_tolerance", DEFAULT_CALIBRATION_TOLERANCE)
+    if not is_number(calibration) or not 0 < calibration <= 1:
+        found.append(
+            problem(
+                "guardrails/calibration_tolerance",
+                "the calibration error allowed lies in (0, 1]",
+            )
         )
     return found
 

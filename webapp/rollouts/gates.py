@@ -1,0 +1,307 @@
+"""Three kinds of evidence per rollout step, and which one decided (pure).
+
+A collaboration is rated weeks after it is proposed, so a gate on realised
+success alone decides late. Each tick therefore reads three gates, each a set
+of guardrails (``guardrails.verdict``: worse beyond the tolerance *and*
+significant at alpha, tests from ``webapp.experiments.stats``):
+
+- ``leading``: what arrives within days of a proposal. The acceptance rate
+  (collaborations of the arm accepted so far / proposed so far; lower is
+  worse) and the cancellation rate (cancelled so far / proposed so far; higher
+  is worse), both with a relative tolerance, compared as rates
+  (``compare_rates``). Both arms' collaborations are equally young at any
+  moment, so the still-open ones dilute both rates alike.
+- ``estimated``: confidence-based performance estimation (CBPE, as NannyML
+  does) from the probabilities each arm's version logged for its own
+  collaborations. The expected success rate is the mean logged probability,
+  compared with Welch's test on the probabilities (``compare_means``); the
+  expected ROC AUC is NannyML's: every logged probability is a threshold, the
+  expected true positives above it are the sum of the probabilities, the
+  expected false positives the sum of their complements, and the area under
+  the expected ROC curve is sklearn's trapezoid (``sklearn.metrics.auc``). The
+  expected AUC is shown, not gated (it has no test). CBPE is right only while
+  the probabilities are calibrated, so each arm's labelled rows are checked as
+  they come: with at least ``MIN_CALIBRATION_LABELS`` of them, the expected
+  calibration error (``webapp.monitoring.quality.expected_calibration_error``,
+  one quantile bin per ``LABELS_PER_BIN`` labels, at most ten) must stay within
+  the rollout's ``calibration_tolerance``, else the gate is invalid and not
+  used. With fewer labels it is used unchecked (trusting the version's own
+  validation), and says so.
+- ``realised``: the rated outcomes (``guardrails.check``: success rate, mean
+  rating, error rate), as before.
+
+A breach on any valid gate decides; the gates that breached are the ones that
+decided, in the order above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import auc
+
+from webapp.experiments.results import lift_fields
+from webapp.experiments.stats import compare_means, compare_rates
+from webapp.monitoring.quality import expected_calibration_error
+from webapp.rollouts import guardrails
+from webapp.rollouts.bucketing import BASELINE, CANDIDATE
+from webapp.rollouts.guardrails import ArmNumbers, Guardrail
+
+KINDS = ("leading", "estimated", "realised")
+DEFAULT_CALIBRATION_TOLERANCE = 0.1
+MIN_CALIBRATION_LABELS = 50
+LABELS_PER_BIN = 50
+
+
+@dataclass(frozen=True)
+class ArmLeading:
+    """An arm's proposals so far, and how many were accepted and cancelled."""
+
+    proposals: int
+    accepted: int
+    cancelled: int
+
+    def summary(self) -> dict[str, Any]:
+        """Return the arm's leading figures for the timeline."""
+        share = (lambda k: k / self.proposals) if self.proposals else (lambda k: None)
+        return {
+            "proposals": self.proposals,
+            "accepted": self.accepted,
+            "cancelled": self.cancelled,
+            "acceptance_rate": share(self.accepted),
+            "cancellation_rate": share(self.cancelled),
+        }
+
+
+@dataclass(frozen=True)
+class ArmScores:
+    """An arm's logged probabilities, and the (probability, label) pairs rated so far."""
+
+    probabilities: np.ndarray
+    labelled_probabilities: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def of(cls, probabilities, labelled_probabilities=(), labels=()) -> ArmScores:
+        """Build from any sequences of floats (and 0/1 labels)."""
+        return cls(
+            np.asarray(probabilities, dtype=float),
+            np.asarray(labelled_probabilities, dtype=float),
+            np.asarray(labels, dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything a tick reads about both arms at one moment."""
+
+    realised: dict[str, ArmNumbers]
+    leading: dict[str, ArmLeading] | None = None
+    scores: dict[str, ArmScores] | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How strict the gates are, and which of them are used."""
+
+    tolerance: float
+    alpha: float
+    calibration_tolerance: float = DEFAULT_CALIBRATION_TOLERANCE
+    kinds: tuple[str, ...] = KINDS
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One kind of evidence: its guardrails, whether it may decide, its figures."""
+
+    kind: str
+    valid: bool
+    note: str
+    checked: list[Guardrail] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def breaches(self) -> list[str]:
+        """Return the metrics this gate breaches (none when it may not decide)."""
+        return guardrails.breaches(self.checked) if self.valid else []
+
+    def summary(self) -> dict[str, Any]:
+        """Return the gate's numbers for the timeline."""
+        return {
+            "kind": self.kind,
+            "valid": self.valid,
+            "note": self.note,
+            "breached": self.breaches(),
+            "guardrails": [guardrail.summary() for guardrail in self.checked],
+            **self.figures,
+        }
+
+
+def as_evidence(found: Evidence | dict[str, ArmNumbers]) -> Evidence:
+    """Return ``found`` as Evidence (a bare ``{arm: ArmNumbers}`` is realised only)."""
+    return found if isinstance(found, Evidence) else Evidence(realised=found)
+
+
+def leading_gate(arms: dict[str, ArmLeading], settings: Settings) -> Gate:
+    """Compare acceptance and cancellation rates of the candidate with the baseline's."""
+    candidate, baseline = arms[CANDIDATE], arms[BASELINE]
+    accepted = compare_rates(
+        candidate.accepted,
+        candidate.proposals,
+        baseline.accepted,
+        baseline.proposals,
+        settings.alpha,
+    )
+    cancelled = compare_rates(
+        candidate.cancelled,
+        candidate.proposals,
+        baseline.cancelled,
+        baseline.proposals,
+        settings.alpha,
+    )
+    tolerance, alpha = settings.tolerance, settings.alpha
+    checked = [
+        guardrails.verdict(
+            "acceptance_rate",
+            accepted,
+            guardrails.relative_drop(accepted),
+            tolerance,
+            alpha,
+        ),
+        guardrails.verdict(
+            "cancellation_rate", cancelled, relative_rise(cancelled), tolerance, alpha
+        ),
+    ]
+    valid = min(candidate.proposals, baseline.proposals) > 0
+    note = (
+        f"{candidate.proposals} candidate and {baseline.proposals} baseline proposals"
+    )
+    figures = {"candidate": candidate.summary(), "baseline": baseline.summary()}
+    return Gate("leading", valid, note, checked, figures)
+
+
+def relative_rise(lift) -> float | None:
+    """Return how far above the baseline the candidate is, relatively (or absolutely)."""
+    if lift.lift_rel is not None:
+        return lift.lift_rel
+    return lift.lift_abs
+
+
+def expected_roc_auc(probabilities: np.ndarray) -> float | None:
+    """Return NannyML's CBPE estimate of ROC AUC from calibrated probabilities alone.
+
+    Thresholds at every distinct probability, highest first; expected TPR and
+    FPR are the cumulative sums of p and 1 - p over the rows at or above it.
+    """
+    p = np.sort(np.asarray(probabilities, dtype=float))[::-1]
+    positives, negatives = p.sum(), (1 - p).sum()
+    if len(p) < 2 or positives <= 0 or negatives <= 0:
+        return None
+    last_of_value = np.r_[p[1:] != p[:-1], True]
+    tpr = np.r_[0.0, np.cumsum(p)[last_of_value] / positives]
+    fpr = np.r_[0.0, np.cumsum(1 - p)[last_of_value] / negatives]
+    return float(auc(fpr, tpr))
+
+
+def calibration_check(scores: ArmScores, settings: Settings) -> dict[str, Any]:
+    """Return an arm's calibration on its labelled rows: ECE, labels, whether it holds."""
+    labels = len(scores.labels)
+    if labels < MIN_CALIBRATION_LABELS:
+        return {"labels": labels, "ece": None, "holds": None}
+    bins = max(1, min(10, labels // LABELS_PER_BIN))
+    ece = expected_calibration_error(scores.labels, scores.labelled_probabilities, bins)
+    return {
+        "labels": labels,
+        "ece": ece,
+        "holds": ece is not None and ece <= settings.calibration_tolerance,
+    }
+
+
+def scores_summary(scores: ArmScores, calibration: dict[str, Any]) -> dict[str, Any]:
+    """Return an arm's CBPE figures for the timeline."""
+    count = len(scores.probabilities)
+    return {
+        "predictions": count,
+        "expected_success_rate": float(scores.probabilities.mean()) if count else None,
+        "expected_roc_auc": expected_roc_auc(scores.probabilities),
+        "calibration": calibration,
+    }
+
+
+def moments(values: np.ndarray) -> tuple[float, float, int]:
+    """Return (mean, sample variance, count) of ``values`` (zeros when too few)."""
+    count = len(values)
+    if count < 2:
+        return (float(values.mean()) if count else 0.0, 0.0, count)
+    return float(values.mean()), float(values.var(ddof=1)), count
+
+
+def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
+    """Compare the arms' CBPE expected success rates, if calibration still holds."""
+    calibration = {side: calibration_check(arms[side], settings) for side in arms}
+    broken = [side for side, check in calibration.items() if check["holds"] is False]
+    lift = compare_means(
+        moments(arms[CANDIDATE].probabilities),
+        moments(arms[BASELINE].probabilities),
+        settings.alpha,
+    )
+    checked = [
+        guardrails.verdict(
+            "expected_success_rate",
+            lift,
+            guardrails.relative_drop(lift),
+            settings.tolerance,
+            settings.alpha,
+        )
+    ]
+    unchecked = [side for side, check in calibration.items() if check["holds"] is None]
+    if broken:
+        note = (
+            f"calibration broke ({', '.join(broken)}: ECE above "
+            f"{settings.calibration_tolerance:g}); estimate not used"
+        )
+    elif unchecked:
+        note = (
+            f"calibration not yet checked ({', '.join(unchecked)}: fewer than "
+            f"{MIN_CALIBRATION_LABELS} labels)"
+        )
+    else:
+        note = "calibration holds on the labels so far"
+    figures = {side: scores_summary(arms[side], calibration[side]) for side in arms} | {
+        "lift": lift_fields(lift)
+    }
+    valid = not broken and lift.p_value is not None
+    return Gate("estimated", valid, note, checked, figures)
+
+
+def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
+    """Compare the rated outcomes and error rates (the guardrails of point 1)."""
+    checked = guardrails.check(
+        arms[CANDIDATE], arms[BASELINE], settings.tolerance, settings.alpha
+    )
+    candidate, baseline = arms[CANDIDATE], arms[BASELINE]
+    note = f"{candidate.outcomes} candidate and {baseline.outcomes} baseline outcomes"
+    return Gate("realised", True, note, checked)
+
+
+def check(evidence: Evidence, settings: Settings) -> list[Gate]:
+    """Return the gates the evidence allows, in the order leading, estimated, realised."""
+    found = []
+    if "leading" in settings.kinds and evidence.leading is not None:
+        found.append(leading_gate(evidence.leading, settings))
+    if "estimated" in settings.kinds and evidence.scores is not None:
+        found.append(estimated_gate(evidence.scores, settings))
+    if "realised" in settings.kinds:
+        found.append(realised_gate(evidence.realised, settings))
+    return found
+
+
+def deciding(gates: list[Gate]) -> list[Gate]:
+    """Return the gates that breach (empty when every valid gate holds)."""
+    return [gate for gate in gates if gate.breaches()]
+
+
+def breach_reason(breached: list[Gate]) -> str:
+    """Return 'leading gate (cancellation_rate), realised gate (success_rate)'."""
+    return ", ".join(f"{g.kind} gate ({', '.join(g.breaches())})" for g in breached)
