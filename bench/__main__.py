@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import experiments, latency, risk, roi, training, trend, worlds
+from bench import experiments, latency, risk, roi, rollouts, training, trend, worlds
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -108,6 +108,9 @@ def main() -> None:
         runs=400 if args.quick else 2_000
     )
     print(f"   {results['experiments']}", flush=True)
+    print("== simulated rollouts on a seed-demo world", flush=True)
+    results["rollouts"] = rollouts.simulated_rollouts(runs=4 if args.quick else 20)
+    print(f"   {results['rollouts']}", flush=True)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["verdict"] = verdict(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
@@ -168,7 +171,34 @@ def verdict(results: dict) -> dict:
     checks.update(roi_verdict(results))
     checks.update(risk_verdict(results))
     checks.update(experiments_verdict(results))
+    checks.update(rollouts_verdict(results))
     return checks
+
+
+def rollouts_verdict(results: dict) -> dict:
+    """Check harmful candidates roll back, a better one completes, early gates help."""
+    figures = results.get("rollouts")
+    if not figures:
+        return {}
+    harmful = figures["harmful_10_points"]
+    better = figures["better_5_points"]["with_early_gates"]
+    early, late = harmful["with_early_gates"], harmful["realised_only"]
+    return {
+        "rollouts_harmful_detection": {
+            "value": figures["days_earlier_median"],
+            "median_days_with_early_gates": early.get("median_days"),
+            "median_days_realised_only": late.get("median_days"),
+            "median_outcomes_with_early_gates": early.get("median_candidate_outcomes"),
+            "median_outcomes_realised_only": late.get("median_candidate_outcomes"),
+            "ok": early["endings"].get("rollback", 0) == early["runs"]
+            and (figures["days_earlier_median"] or 0) > 0,
+        },
+        "rollouts_better_completes": {
+            "value": better["endings"].get("complete", 0) / better["runs"],
+            "median_days": better.get("median_days"),
+            "ok": better["endings"].get("complete", 0) == better["runs"],
+        },
+    }
 
 
 def experiments_verdict(results: dict) -> dict:

@@ -181,10 +181,17 @@ def leading_numbers(
     found = {}
     for side in ARMS:
         mine = [c for c in collaborations if c.arm == side and c.created_at <= until]
+        accepted = [c for c in mine if before(c.accepted_at, until)]
+        declined = [
+            c
+            for c in mine
+            if before(c.cancelled_at, until) and not before(c.accepted_at, until)
+        ]
         found[side] = ArmLeading(
             len(mine),
-            sum(before(c.accepted_at, until) for c in mine),
-            sum(before(c.cancelled_at, until) for c in mine),
+            len(accepted) + len(declined),
+            len(accepted),
+            sum(before(c.cancelled_at, until) for c in accepted),
         )
     return found
 

@@ -6,11 +6,12 @@ of guardrails (``guardrails.verdict``: worse beyond the tolerance *and*
 significant at alpha, tests from ``webapp.experiments.stats``):
 
 - ``leading``: what arrives within days of a proposal. The acceptance rate
-  (collaborations of the arm accepted so far / proposed so far; lower is
-  worse) and the cancellation rate (cancelled so far / proposed so far; higher
-  is worse), both with a relative tolerance, compared as rates
-  (``compare_rates``). Both arms' collaborations are equally young at any
-  moment, so the still-open ones dilute both rates alike.
+  (of the arm's proposals answered so far, the share accepted rather than
+  declined or withdrawn; lower is worse) and the cancellation rate (of those
+  accepted so far, the share cancelled since; higher is worse), both with a
+  relative tolerance, compared as rates (``compare_rates``). Counting only
+  answered proposals keeps the acceptance rate free of how fast each arm's
+  collaborations move (a share "accepted so far" of all proposals would be).
 - ``estimated``: confidence-based performance estimation (CBPE, as NannyML
   does) from the probabilities each arm's version logged for its own
   collaborations. The expected success rate is the mean logged probability,
@@ -30,8 +31,12 @@ significant at alpha, tests from ``webapp.experiments.stats``):
 - ``realised``: the rated outcomes (``guardrails.check``: success rate, mean
   rating, error rate), as before.
 
-A breach on any valid gate decides; the gates that breached are the ones that
-decided, in the order above.
+The tick looks at the evidence every minute as it accumulates, so every gate
+reads always-valid p-values (``stats``' sequential mode, GrowthBook's
+confidence sequences with ``sequential.DEFAULT_TUNING``): looking often does
+not inflate false alarms, and nothing is read before each arm has
+``sequential.MIN_UNITS_PER_VARIANT`` units. A breach on any valid gate
+decides; the gates that breached are the ones that decided, in the order above.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import auc
 
+from webapp.experiments import sequential
 from webapp.experiments.results import lift_fields
 from webapp.experiments.stats import compare_means, compare_rates
 from webapp.monitoring.quality import expected_calibration_error
@@ -50,6 +56,7 @@ from webapp.rollouts.bucketing import BASELINE, CANDIDATE
 from webapp.rollouts.guardrails import ArmNumbers, Guardrail
 
 KINDS = ("leading", "estimated", "realised")
+TUNING = sequential.DEFAULT_TUNING
 DEFAULT_CALIBRATION_TOLERANCE = 0.1
 MIN_CALIBRATION_LABELS = 50
 LABELS_PER_BIN = 50
@@ -57,21 +64,24 @@ LABELS_PER_BIN = 50
 
 @dataclass(frozen=True)
 class ArmLeading:
-    """An arm's proposals so far, and how many were accepted and cancelled."""
+    """An arm's proposals so far: answered, accepted, and cancelled after acceptance."""
 
     proposals: int
+    answered: int
     accepted: int
     cancelled: int
 
     def summary(self) -> dict[str, Any]:
         """Return the arm's leading figures for the timeline."""
-        share = (lambda k: k / self.proposals) if self.proposals else (lambda k: None)
         return {
             "proposals": self.proposals,
+            "answered": self.answered,
             "accepted": self.accepted,
             "cancelled": self.cancelled,
-            "acceptance_rate": share(self.accepted),
-            "cancellation_rate": share(self.cancelled),
+            "acceptance_rate": self.accepted / self.answered if self.answered else None,
+            "cancellation_rate": self.cancelled / self.accepted
+            if self.accepted
+            else None,
         }
 
 
@@ -148,17 +158,19 @@ def leading_gate(arms: dict[str, ArmLeading], settings: Settings) -> Gate:
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     accepted = compare_rates(
         candidate.accepted,
-        candidate.proposals,
+        candidate.answered,
         baseline.accepted,
-        baseline.proposals,
+        baseline.answered,
         settings.alpha,
+        TUNING,
     )
     cancelled = compare_rates(
         candidate.cancelled,
-        candidate.proposals,
+        candidate.accepted,
         baseline.cancelled,
-        baseline.proposals,
+        baseline.accepted,
         settings.alpha,
+        TUNING,
     )
     tolerance, alpha = settings.tolerance, settings.alpha
     checked = [
@@ -245,6 +257,7 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
         moments(arms[CANDIDATE].probabilities),
         moments(arms[BASELINE].probabilities),
         settings.alpha,
+        TUNING,
     )
     checked = [
         guardrails.verdict(
@@ -278,7 +291,7 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
 def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
     """Compare the rated outcomes and error rates (the guardrails of point 1)."""
     checked = guardrails.check(
-        arms[CANDIDATE], arms[BASELINE], settings.tolerance, settings.alpha
+        arms[CANDIDATE], arms[BASELINE], settings.tolerance, settings.alpha, TUNING
     )
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     note = f"{candidate.outcomes} candidate and {baseline.outcomes} baseline outcomes"

@@ -80,23 +80,38 @@ def relative_drop(lift: Lift) -> float | None:
 
 
 def check(
-    candidate: ArmNumbers, baseline: ArmNumbers, tolerance: float, alpha: float
+    candidate: ArmNumbers,
+    baseline: ArmNumbers,
+    tolerance: float,
+    alpha: float,
+    sequential_tuning: float | None = None,
 ) -> list[Guardrail]:
-    """Return the three guardrails of ``candidate`` against ``baseline``."""
+    """Return the three guardrails of ``candidate`` against ``baseline``.
+
+    :param sequential_tuning: read always-valid p-values (``stats``' sequential
+        mode) instead of fixed-horizon ones, for evidence looked at every tick.
+    """
     success = compare_rates(
         candidate.successes,
         candidate.outcomes,
         baseline.successes,
         baseline.outcomes,
         alpha,
+        sequential_tuning,
     )
-    rating = compare_means(candidate.rating.moments(), baseline.rating.moments(), alpha)
+    rating = compare_means(
+        candidate.rating.moments(),
+        baseline.rating.moments(),
+        alpha,
+        sequential_tuning,
+    )
     errors = compare_rates(
         candidate.failures,
         candidate.predictions,
         baseline.failures,
         baseline.predictions,
         alpha,
+        sequential_tuning,
     )
     return [
         verdict("success_rate", success, relative_drop(success), tolerance, alpha),
