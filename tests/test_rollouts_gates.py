@@ -1,0 +1,139 @@
+"""Early rollout gates: leading indicators, CBPE estimate, calibration check, simulation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from webapp.experiments.results import MeanVariant
+from webapp.rollouts import evaluation, gates, simulation
+from webapp.rollouts.gates import ArmLeading, ArmScores, Evidence, Settings
+from webapp.rollouts.guardrails import ArmNumbers
+
+T0 = datetime(2026, 1, 1, 12, 0)
+SETTINGS = Settings(0.05, 0.05)
+
+
+def quiet() -> dict[str, ArmNumbers]:
+    """Both arms without any rated outcome yet."""
+    empty = MeanVariant.from_values("x", 0, 0, [])
+    return {side: ArmNumbers(0, 0, empty, 500, 0) for side in ("candidate", "baseline")}
+
+
+def schedule(kinds=gates.KINDS):
+    return evaluation.Schedule(
+        (1.0, 5.0, 100.0), 0, T0, timedelta(minutes=60), 0, 0.05, 0.05, "rollback",
+        0.1, kinds,
+    )  # fmt: skip
+
+
+def test_expected_auc_matches_the_mean_auc_of_labels_drawn_from_the_probabilities():
+    rng = np.random.default_rng(3)
+    p = rng.beta(2, 3, 400)
+    draws = [roc_auc_score(rng.random(400) < p, p) for _ in range(400)]
+    assert gates.expected_roc_auc(p) == pytest.approx(np.mean(draws), abs=0.01)
+    assert gates.expected_roc_auc(np.full(10, 0.3)) == pytest.approx(0.5)
+
+
+def test_more_cancellations_breach_the_leading_gate_before_any_outcome():
+    leading = {
+        "candidate": ArmLeading(400, 400, 400, 120),
+        "baseline": ArmLeading(4000, 4000, 4000, 600),
+    }
+    found = Evidence(quiet(), leading)
+    [decision] = evaluation.decide(schedule(), lambda _m: found, [], T0)
+    assert decision.action == "rollback"
+    assert decision.numbers["decided_by"] == ["leading"]
+    assert "cancellation_rate" in decision.reason
+    gate = decision.numbers["gates"]["leading"]
+    assert gate["candidate"]["cancellation_rate"] == pytest.approx(0.3)
+    # Without the early gates the same evidence decides nothing yet.
+    [late] = evaluation.decide(schedule(("realised",)), lambda _m: found, [], T0)
+    assert late.action == "hold"
+
+
+def scores(mean: float, n: int, rng, bias: float = 0.0) -> ArmScores:
+    """Calibrated (or biased) logged probabilities with labels drawn from the truth."""
+    truth = np.clip(rng.normal(mean, 0.15, n), 0.01, 0.99)
+    labels = rng.random(n) < truth
+    logged = np.clip(truth + bias, 0.001, 0.999)
+    return ArmScores.of(logged, logged, labels)
+
+
+def test_a_lower_expected_success_rate_breaches_the_estimated_gate():
+    rng = np.random.default_rng(5)
+    found = Evidence(
+        quiet(),
+        None,
+        {"candidate": scores(0.3, 300, rng), "baseline": scores(0.4, 300, rng)},
+    )
+    [decision] = evaluation.decide(schedule(), lambda _m: found, [], T0)
+    assert decision.action == "rollback" and decision.numbers["decided_by"] == [
+        "estimated"
+    ]
+    gate = decision.numbers["gates"]["estimated"]
+    assert (
+        gate["candidate"]["expected_success_rate"]
+        < gate["baseline"]["expected_success_rate"]
+    )
+    assert gate["candidate"]["calibration"]["holds"] is True
+
+
+def test_broken_calibration_invalidates_the_estimated_gate():
+    rng = np.random.default_rng(6)
+    candidate = scores(0.3, 300, rng, bias=-0.25)  # claims far less than it does
+    found = Evidence(
+        quiet(), None, {"candidate": candidate, "baseline": scores(0.4, 300, rng)}
+    )
+    [decision] = evaluation.decide(
+        schedule(), lambda _m: found, [], T0 + timedelta(minutes=5)
+    )
+    gate = decision.numbers["gates"]["estimated"]
+    assert gate["valid"] is False and "calibration broke" in gate["note"]
+    assert gate["candidate"]["calibration"]["ece"] > 0.1
+    assert decision.action == "hold"
+
+
+def test_simulation_rolls_a_harmful_candidate_back_and_completes_a_better_one():
+    setup = simulation.Setup(
+        steps=(10, 50, 100), per_day=60, days=200, n_influencers=400, n_companies=60
+    )
+    harmful = simulation.compare(setup, -0.10, runs=1, seed=11)
+    early = harmful["runs_detail"]["with_early_gates"][0]
+    late = harmful["runs_detail"]["realised_only"][0]
+    assert early["action"] == "rollback"
+    assert set(early["decided_by"]) & {"leading", "estimated"}
+    # Realised outcomes alone stop it later, or (at this small size) not at all.
+    assert late["action"] in ("rollback", "complete")
+    assert early["day"] <= late["day"]
+    assert early["candidate_outcomes"] <= late["candidate_outcomes"]
+    better = simulation.compare(setup, 0.10, runs=1, seed=12)
+    assert better["runs_detail"]["with_early_gates"][0]["action"] == "complete"
+
+
+def test_the_detail_page_shows_the_three_gates_and_which_decided(
+    app, client, auth, world
+):
+    from rollout_support import active_and_candidate, serve
+
+    from webapp.rollouts import store
+
+    with app.app_context():
+        active_and_candidate()
+        rollout = store.create_rollout(
+            {"model_type": "match_success", "candidate_version": 2, "min_outcomes": 0},
+            None,
+        )
+        store.start(rollout, None)
+        serve(rollout, "candidate", 40, rollout.started_at, 4)
+        serve(rollout, "baseline", 40, rollout.started_at, 2)
+        evaluation.evaluate_rollout(rollout, rollout.started_at + timedelta(days=2))
+        rollout_id = rollout.id
+    auth.login("admin@example.com")
+    page = client.get(f"/rollouts/{rollout_id}").get_data(as_text=True)
+    for kind in gates.KINDS:
+        assert f'id="gate-{kind}"' in page
+    assert "decided by:" in page
