@@ -96,9 +96,9 @@ def conflict(error: store.WrongStatus, experiment: Experiment) -> ApiError:
     )
 
 
-def routing_changed() -> None:
-    """Make this process's routing see a status or split change at once."""
-    serving_state().experiments.clear()
+def switch_routing() -> None:
+    """Load this process's new routing now (every process reloads it on its own)."""
+    serving_state().routing.warm()
 
 
 @bp.get("/experiments")
@@ -153,7 +153,7 @@ def experiment_change(key: str):
         raise conflict(error, target) from None
     except store.ExperimentError as error:
         raise fail(error.problems) from None
-    routing_changed()
+    switch_routing()
     return jsonify(experiment=describe(target), warnings=warnings)
 
 
@@ -165,7 +165,7 @@ def status_action(key: str, action) -> Experiment:
         action(target, user)
     except store.WrongStatus as error:
         raise conflict(error, target) from None
-    routing_changed()
+    switch_routing()
     return target
 
 
@@ -193,7 +193,7 @@ def experiment_conclude(key: str):
         raise conflict(error, target) from None
     except (store.ExperimentError, RegistryActionError) as error:
         raise ApiError(409, "cannot_ship", str(error)) from None
-    routing_changed()
+    switch_routing()
     return jsonify(experiment=describe(target), message=message)
 
 

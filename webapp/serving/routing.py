@@ -4,9 +4,9 @@ A running experiment of the type that covers the subject (a company or an
 influencer, by external id, as the experiment's unit says) serves the variant
 the unit is assigned, and exposes the unit; a variant without a model version
 means the rule-based fallback. Staged rollouts will plug in between the
-experiment and the active version (see ``route``). Lookups are cached per
-process for a couple of seconds so a promotion or a started experiment takes
-effect everywhere within seconds, without a restart.
+experiment and the active version (see ``route``). Each process routes by a
+``RoutingTable`` that ``coherence.RoutingCache`` reloads within a second of
+any routing change, in every process.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from sqlalchemy.orm import selectinload
 from webapp.experiments.units import AssignmentRule, assignment_for, record_exposure
 from webapp.extensions import db
 from webapp.models import Experiment, ExperimentVariant, ModelVersion
-from webapp.registry.versions import active_version
-
-CACHE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -81,33 +78,6 @@ class Route:
         return self.reason
 
 
-class ActiveVersionCache:
-    """Per-process cache of the active version of each model type."""
-
-    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, ServedVersion | None]] = {}
-        self._lock = Lock()
-
-    def get(self, model_type: str) -> ServedVersion | None:
-        """Return the active version (None when there is none)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._entries.get(model_type)
-        if cached and now - cached[0] < self.ttl:
-            return cached[1]
-        row = active_version(model_type)
-        served = ServedVersion.of(row) if row else None
-        with self._lock:
-            self._entries[model_type] = (now, served)
-        return served
-
-    def clear(self) -> None:
-        """Forget cached lookups (tests, and after a promotion in this process)."""
-        with self._lock:
-            self._entries.clear()
-
-
 @dataclass(frozen=True)
 class RunningExperiment:
     """A running experiment as routing needs it: its split and what each variant serves."""
@@ -140,43 +110,60 @@ class RunningExperiment:
         )
 
 
-class RunningExperimentCache:
-    """Per-process cache of the running experiments, oldest started first.
+@dataclass(frozen=True)
+class RoutingTable:
+    """What routing needs, as one process last loaded it: active versions, experiments.
 
-    It also remembers which units this process has exposed, so that serving
-    writes an exposure once per unit and process rather than per request (the
-    database keeps only the first one anyway).
+    ``generation`` is the Redis routing counter read before the load (None when
+    Redis did not answer); ``loaded_at`` is ``time.monotonic()`` then.
     """
+
+    generation: int | None
+    active: dict[str, ServedVersion]
+    experiments: tuple[RunningExperiment, ...]
+    loaded_at: float
+
+    def versions(self) -> list[ServedVersion]:
+        """Return every version this table routes to (active ones and experiment arms)."""
+        found = {v.id: v for v in self.active.values()}
+        for experiment in self.experiments:
+            for version in experiment.versions.values():
+                if version is not None:
+                    found.setdefault(version.id, version)
+        return list(found.values())
+
+
+def load_routing_table(generation: int | None) -> RoutingTable:
+    """Read the active version of every type and the running experiments (two queries)."""
+    active = {
+        row.model_type: ServedVersion.of(row)
+        for row in db.session.scalars(
+            select(ModelVersion).where(ModelVersion.status == "active")
+        )
+    }
+    rows = db.session.scalars(
+        select(Experiment)
+        .where(Experiment.status == "running")
+        .options(
+            selectinload(Experiment.variants).selectinload(
+                ExperimentVariant.model_version
+            )
+        )
+        .order_by(Experiment.started_at, Experiment.id)
+    ).all()
+    experiments = tuple(RunningExperiment.of(row) for row in rows)
+    return RoutingTable(generation, active, experiments, time.monotonic())
+
+
+class ExposureMemory:
+    """The units this process has exposed, so serving writes an exposure once per
+    unit and process rather than per request (the database keeps only the first)."""
 
     MAX_REMEMBERED = 100_000
 
-    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._loaded: tuple[float, list[RunningExperiment]] | None = None
+    def __init__(self) -> None:
         self._exposed: set[tuple[int, str]] = set()
         self._lock = Lock()
-
-    def running(self) -> list[RunningExperiment]:
-        """Return the running experiments (started first, first)."""
-        now = time.monotonic()
-        with self._lock:
-            loaded = self._loaded
-        if loaded and now - loaded[0] < self.ttl:
-            return loaded[1]
-        rows = db.session.scalars(
-            select(Experiment)
-            .where(Experiment.status == "running")
-            .options(
-                selectinload(Experiment.variants).selectinload(
-                    ExperimentVariant.model_version
-                )
-            )
-            .order_by(Experiment.started_at, Experiment.id)
-        ).all()
-        running = [RunningExperiment.of(row) for row in rows]
-        with self._lock:
-            self._loaded = (now, running)
-        return running
 
     def expose(self, experiment: RunningExperiment, unit_id: str) -> None:
         """Record the unit's exposure unless this process already did."""
@@ -191,27 +178,30 @@ class RunningExperimentCache:
             self._exposed.add(marker)
 
     def clear(self) -> None:
-        """Forget cached lookups (tests, and after a status change in this process)."""
+        """Forget the exposures remembered (tests)."""
         with self._lock:
-            self._loaded = None
             self._exposed.clear()
 
 
 def experiment_route(
-    experiments: RunningExperimentCache, model_type: str, unit: str, subject: str
+    table: RoutingTable,
+    exposures: ExposureMemory,
+    model_type: str,
+    unit: str,
+    subject: str,
 ) -> Route | None:
     """Return the variant of the first running experiment covering ``subject``, or None.
 
     The unit gets its sticky assignment and is exposed (not committed: the
     prediction log's commit keeps both).
     """
-    for experiment in experiments.running():
+    for experiment in table.experiments:
         if experiment.model_type != model_type or experiment.unit != unit:
             continue
         variant = assignment_for(experiment.rule, subject)
         if variant is None:
             continue
-        experiments.expose(experiment, subject)
+        exposures.expose(experiment, subject)
         return Route(
             experiment.versions.get(variant),
             "experiment",
@@ -222,24 +212,24 @@ def experiment_route(
 
 
 def route(
-    cache: ActiveVersionCache,
+    table: RoutingTable,
     model_type: str,
     subject: str,
     unit: str | None = None,
-    experiments: RunningExperimentCache | None = None,
+    exposures: ExposureMemory | None = None,
 ) -> Route:
     """Return the version that serves ``subject`` for ``model_type``.
 
     :param unit: what ``subject`` is, ``company`` or ``influencer`` (None: not a
         unit, such as a whole series; experiments never cover it).
-    :param experiments: the running experiments; None skips them.
+    :param exposures: where exposures are remembered; None skips experiments.
     """
-    if experiments is not None and unit is not None and subject:
-        chosen = experiment_route(experiments, model_type, unit, subject)
+    if exposures is not None and unit is not None and subject:
+        chosen = experiment_route(table, exposures, model_type, unit, subject)
         if chosen is not None:
             return chosen
     # Staged rollouts go here, between experiments and the active version.
-    version = cache.get(model_type)
+    version = table.active.get(model_type)
     if version is None:
         return Route(None, "no active version")
     return Route(version, "active")
