@@ -110,7 +110,9 @@ def health(url: str, token: str) -> dict | None:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
-        raise AssertionError(f"health answered {error.code}: {error.read()[:2000]}")
+        raise AssertionError(
+            f"health answered {error.code}: {error.read()[:2000]}"
+        ) from None
     except OSError:
         return None
 
