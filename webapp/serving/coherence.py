@@ -104,7 +104,7 @@ class RoutingCache:
         """
         table = self._table
         if table is None:
-            return self.load()
+            return self._load_missing()
         now = time.monotonic()
         if now < self._next_check or not self._checking.acquire(blocking=False):
             return table
@@ -134,14 +134,24 @@ class RoutingCache:
     def load(self) -> RoutingTable:
         """Load the table now, in this thread (its artifacts preloaded), and serve it."""
         with self._loading:
-            epoch = self._epoch
-            # Read the counter before the database: a change committed after this
-            # read moves the counter again, so it is never missed.
-            table = load_routing_table(notices.routing_generation(self.app))
-            self.preload(table)
-            if epoch == self._epoch:
-                self._table = table
-                self._next_check = time.monotonic() + self.check_seconds
+            return self._load_locked()
+
+    def _load_missing(self) -> RoutingTable:
+        """Load the table unless another thread did while this one waited for the lock."""
+        with self._loading:
+            table = self._table
+            return table if table is not None else self._load_locked()
+
+    def _load_locked(self) -> RoutingTable:
+        """Read the counter, then the database; preload; swap (``_loading`` is held)."""
+        epoch = self._epoch
+        # Read the counter before the database: a change committed after this
+        # read moves the counter again, so it is never missed.
+        table = load_routing_table(notices.routing_generation(self.app))
+        self.preload(table)
+        if epoch == self._epoch:
+            self._table = table
+            self._next_check = time.monotonic() + self.check_seconds
         return table
 
     def _reload_in_background(self) -> None:
@@ -169,13 +179,7 @@ class RoutingCache:
         loading the new artifacts rather than the next user's.
         """
         if self._table is None:
-            self.load()
-
-    @property
-    def generation(self) -> int | None:
-        """Return the counter the served table was loaded at (None: none loaded, or no Redis)."""
-        table = self._table
-        return table.generation if table else None
+            self._load_missing()
 
     def clear(self) -> None:
         """Drop the table: the next request loads one (after a change in this process)."""
