@@ -253,6 +253,7 @@ def load(port: int, token: str, clients: int, per_client: int) -> dict[str, Any]
                 results,
                 errors,
             ),
+            daemon=True,  # Ctrl-C must not wait for the clients
         )
         for k in range(clients)
     ]
