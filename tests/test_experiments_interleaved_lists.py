@@ -23,6 +23,7 @@ from webapp.models import (
     PredictionLog,
     StatusChange,
 )
+from webapp.serving.coherence import routing_changed
 
 
 @pytest.fixture
@@ -52,7 +53,6 @@ def start_interleaving(version, unit="company", metric="acceptance_rate"):
         actor=None,
     )
     store.start(experiment, None)
-    serving.serving_state().experiments.clear()
     return experiment
 
 
@@ -74,15 +74,14 @@ def test_the_list_is_a_team_draft_of_both_rankings_and_stable(model_world):
     company = companies()[0]
     # Each variant's own ranking, before the experiment mixes them.
     store.stop(experiment, None)
-    serving.serving_state().experiments.clear()
     alone = [a["influencer"]["id"] for a in serving.rank_influencers(company, 10)]
     db.session.execute(
         db.update(Experiment)
         .where(Experiment.id == experiment.id)
         .values(status="running")
     )
+    routing_changed()
     db.session.commit()
-    serving.serving_state().experiments.clear()
 
     first = serving.rank_influencers(company, limit=10)
     again = serving.rank_influencers(company, limit=10)

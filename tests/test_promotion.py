@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
+import joblib
 import pytest
 from flask import current_app
 
@@ -17,9 +19,14 @@ TYPE = "match_success"
 
 
 def add_version(number: int, roc_auc: float | None) -> ModelVersion:
-    """Store a version with a real (tiny) verified artifact and the given ROC AUC."""
-    data = f"artifact {number}".encode()
-    relative = f"{TYPE}/v{number}.bin"
+    """Store a version with a real (tiny) verified artifact and the given ROC AUC.
+
+    The artifact unpickles (a promotion preloads it in the promoting process).
+    """
+    buffer = io.BytesIO()
+    joblib.dump(f"artifact {number}", buffer)
+    data = buffer.getvalue()
+    relative = f"{TYPE}/v{number}.joblib"
     path = Path(current_app.config["MODEL_DIR"]) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

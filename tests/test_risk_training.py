@@ -64,7 +64,7 @@ def test_the_trained_model_serves_the_api_page_and_log(app, client, auth, make_u
     seed_small_world()
     version = train_risk()
     assert version.status == "active"
-    serving_state().active.clear()
+    serving_state().routing.clear()
     admin = make_user("risk-admin@example.com", role="admin")
     api = ApiClient(client)
     collaboration = db.session.scalars(

@@ -181,7 +181,7 @@ def test_experiment_over_rollout_over_active(versions):
     arms = {}
     for n in range(200):
         chosen = routing.route(
-            state.active, TYPE, f"CO-{n}", "company", state.experiments, state.rollouts
+            state.routing.table(), TYPE, f"CO-{n}", "company", state.exposures
         )
         assert chosen.reason == "rollout" and chosen.rollout == rollout.id
         expected = bucketing.arm(rollout.seed, f"CO-{n}", 0.5)
@@ -193,7 +193,7 @@ def test_experiment_over_rollout_over_active(versions):
     assert set(arms) == {"candidate", "baseline"}
     # The influencer unit is not covered by a company rollout: the active version.
     chosen = routing.route(
-        state.active, TYPE, "INF-1", "influencer", state.experiments, state.rollouts
+        state.routing.table(), TYPE, "INF-1", "influencer", state.exposures
     )
     assert (chosen.reason, chosen.version.id) == ("active", active.id)
     experiment = experiment_store.create_experiment(
@@ -212,14 +212,14 @@ def test_experiment_over_rollout_over_active(versions):
     experiment_store.start(experiment, None)
     state.clear()
     chosen = routing.route(
-        state.active, TYPE, "CO-1", "company", state.experiments, state.rollouts
+        state.routing.table(), TYPE, "CO-1", "company", state.exposures
     )
     assert chosen.reason == "experiment"
     experiment_store.stop(experiment, None)
     store.pause(rollout, None)
     state.clear()
     chosen = routing.route(
-        state.active, TYPE, "CO-1", "company", state.experiments, state.rollouts
+        state.routing.table(), TYPE, "CO-1", "company", state.exposures
     )
     assert (chosen.reason, chosen.version.id) == ("active", active.id)
 

@@ -93,11 +93,10 @@ def test_promotion_and_rollback_switch_the_serving_version(seeded):
     first = train()
     second = train("gradient_boosting")
     assert (first.status, second.status) == ("active", "candidate")
+    # The commit announces the change; this process switches on its next request.
     versions.promote(second, actor=None, note="better", confirm_worse=True)
-    serving.serving_state().active.clear()  # what the 2 s cache expiry does in production
     assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 2
     versions.rollback("match_success", actor=None)
-    serving.serving_state().active.clear()
     assert serving.predict_pairs([some_pair()])[0]["model"]["version"] == 1
     actions = [
         d.action

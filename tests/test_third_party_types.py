@@ -238,8 +238,8 @@ def test_regression_and_series_types_train_serve_log_and_show(
     pulse = train("acme_pulse")
     assert spend.status == pulse.status == "active"
     assert spend.metrics["mae"] > 0 and pulse.metrics["mae"] > 0
-    # The worker's promotion reaches serving within CACHE_SECONDS; do not wait.
-    serving_state().active.clear()
+    # The worker's first version reaches serving within a second; do not wait.
+    serving_state().routing.clear()
 
     answer = api.call("POST", "/predict/acme_spend", 200, token=token, json=pair)
     body = answer.get_json()

@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
         migrate,
         register_sqlite_pragmas,
     )
+    from webapp.serving import coherence
 
     register_sqlite_pragmas()
     db.init_app(app)
@@ -83,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     request_limits.init_app(app)
     nul_bytes.init_app(app)
+    coherence.init_app(app)
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -28,6 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     # where trained model artifacts live; unset means instance/models
     "MODEL_DIR": None,
+    # artifact store: local (files under MODEL_DIR) or database (shared by every machine)
+    "ARTIFACT_STORE": "local",
+    # seconds between a web process's checks of the Redis routing counter
+    "ROUTING_CHECK_SECONDS": 0.1,
+    # seconds between reloads of routing from the database while Redis does not answer
+    "ROUTING_FALLBACK_SECONDS": 5.0,
+    # seconds a process serves one routing table at most, even if no change was signalled
+    "ROUTING_MAX_AGE_SECONDS": 60.0,
     # rows per page on every paginated list
     "PER_PAGE": 25,
     # ISO 4217 code of the currency budgets and rates are in (pages show it)
@@ -173,6 +181,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
             f"ENV must be development, production or testing, not {config['ENV']!r}"
         )
     check_currency(config)
+    check_artifact_store(config)
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(
@@ -233,6 +242,16 @@ def check_currency(config: dict[str, Any]) -> None:
             f"not {config.get('CURRENCY')!r}"
         )
     config["CURRENCY"] = code
+
+
+def check_artifact_store(config: dict[str, Any]) -> None:
+    """Refuse an ARTIFACT_STORE other than ``local`` or ``database``."""
+    kind = str(config.get("ARTIFACT_STORE") or "").strip().lower()
+    if kind not in {"local", "database"}:
+        raise ConfigError(
+            f"ARTIFACT_STORE must be local or database, not {config.get('ARTIFACT_STORE')!r}"
+        )
+    config["ARTIFACT_STORE"] = kind
 
 
 def limiter_storage(redis_url: str) -> str:

@@ -16,7 +16,6 @@ from webapp.models import PredictionLog, Rollout, TrainingRun
 from webapp.models.training import ACTIVE_RUN_STATUSES
 from webapp.rollouts import evaluation
 from webapp.runtime import jobs
-from webapp.serving.state import routing_changed
 
 log = logging.getLogger(__name__)
 # A queued run whose job Redis no longer knows is given this long before it is failed.
@@ -102,8 +101,7 @@ def evaluate_rollouts() -> int:
         if evaluation.changes_routing(decisions):
             changed += 1
             log.info("rollout %s: %s", rollout_id, decisions[-1].reason)
-    if changed:
-        routing_changed()  # ROUTING-CHANGED call site: rollout job moved a step
+    # Each move announced itself (``routing_changed``) when it committed.
     return changed
 
 

@@ -10,7 +10,6 @@ register a version.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import update
@@ -22,6 +21,7 @@ from webapp.extensions import db
 from webapp.learning import training_data
 from webapp.models import TrainingRun
 from webapp.registry import artifacts, versions
+from webapp.registry.artifact_store import artifact_store
 from webapp.registry.contract import SeriesData, TrainingFailed
 from webapp.registry.plugins import installed_types
 from webapp.runtime import jobs
@@ -176,9 +176,9 @@ def _register(run: TrainingRun, owner: str | None, result, data) -> int:
     if not claim(run, owner, status="succeeded", progress=1.0, finished_at=finished):
         db.session.rollback()
         raise RunNotOwned(f"training run {run.id} is no longer this job's")
-    model_dir = current_app.config["MODEL_DIR"]
+    store = artifact_store()
     number = versions.next_version_number(run.model_type)
-    stored = artifacts.save(model_dir, run.model_type, number, result.artifact)
+    stored = artifacts.save(store, run.model_type, number, result.artifact)
     try:
         version = versions.register_version(run, number, result, stored, data)
         db.session.execute(
@@ -190,7 +190,7 @@ def _register(run: TrainingRun, owner: str | None, result, data) -> int:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        (Path(model_dir) / stored.path).unlink(missing_ok=True)
+        store.discard(stored.path)
         raise
     log.info("training run %s created %s", run.id, version.label)
     return version.id

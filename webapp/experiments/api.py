@@ -97,9 +97,9 @@ def conflict(error: store.WrongStatus, experiment: Experiment) -> ApiError:
     )
 
 
-def routing_changed() -> None:
-    """Make this process's routing see a status or split change at once."""
-    serving_state().experiments.clear()
+def switch_routing() -> None:
+    """Load this process's new routing now (every process reloads it on its own)."""
+    serving_state().routing.warm()
 
 
 @bp.get("/experiments")
@@ -154,7 +154,7 @@ def experiment_change(key: str):
         raise conflict(error, target) from None
     except store.ExperimentError as error:
         raise fail(error.problems) from None
-    routing_changed()
+    switch_routing()
     return jsonify(experiment=describe(target), warnings=warnings)
 
 
@@ -166,7 +166,7 @@ def status_action(key: str, action) -> Experiment:
         action(target, user)
     except store.WrongStatus as error:
         raise conflict(error, target) from None
-    routing_changed()
+    switch_routing()
     return target
 
 
@@ -194,7 +194,7 @@ def experiment_conclude(key: str):
         raise conflict(error, target) from None
     except (store.ExperimentError, RegistryActionError) as error:
         raise ApiError(409, "cannot_ship", str(error)) from None
-    routing_changed()
+    switch_routing()
     return jsonify(experiment=describe(target), message=message)
 
 

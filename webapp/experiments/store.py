@@ -33,6 +33,7 @@ from webapp.models.experiments import EXPERIMENT_KINDS, EXPERIMENT_UNITS
 from webapp.registry import versions as registry
 from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
+from webapp.serving.coherence import routing_changed
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 MIN_VARIANTS, MAX_VARIANTS = 2, 6
@@ -376,6 +377,7 @@ def change_running(
         variant.weight = float(after[variant.key])
     experiment.coverage = float(coverage)
     record(experiment, "edit", actor, changes, warnings)
+    routing_changed()
     db.session.commit()
     return warnings
 
@@ -400,6 +402,7 @@ def move(experiment: Experiment, action: str, actor: User | None, **details) -> 
             f"The experiment is {experiment.status}, so it cannot be {target}."
         )
     record(experiment, action, actor, details)
+    routing_changed()
     db.session.commit()
     db.session.refresh(experiment)
 

@@ -230,7 +230,7 @@ def edit(key: str):
     except store.ExperimentError as error:
         flash("Nothing was changed: " + str(error), "warning")
     else:
-        serving_state().experiments.clear()
+        serving_state().routing.warm()
         flash("Saved. " + " ".join(warnings) if warnings else "Saved.", "success")
     return redirect(url_for(".detail", key=key))
 
@@ -254,9 +254,7 @@ def act(key: str, action: str):
     except (store.ExperimentError, RegistryActionError) as error:
         flash(f"Nothing was shipped: {error}", "warning")
     else:
-        serving_state().experiments.clear()
-        if form.ship.data:
-            serving_state().active.clear()
+        serving_state().routing.warm()
         flash(message, "success")
     return redirect(url_for(".detail", key=key))
 

@@ -1,16 +1,15 @@
-"""Model artifacts on disk: atomic writes, sha256 fingerprints, verified loads, a cache.
+"""Model artifacts: serialising, sha256 fingerprints, verified loads, a cache.
 
-An artifact is written to a temporary file in the target directory, flushed to
-disk and renamed into place, so readers never see half a file. It is loaded only
-after the bytes on disk hash to the sha256 recorded in the registry.
+The bytes go through an artifact store (``artifact_store``: a local directory
+written atomically, or the database). An artifact is loaded only after its
+bytes hash to the sha256 recorded in the registry, whichever store holds them.
+Every function takes ``where``: a store, or a directory path for the local one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,10 @@ from threading import Lock
 from typing import Any
 
 import joblib
+
+from webapp.registry.artifact_store import ArtifactMissing, ArtifactStore, as_store
+
+Where = str | Path | ArtifactStore
 
 
 class ArtifactError(RuntimeError):
@@ -33,38 +36,25 @@ class StoredArtifact:
     size_bytes: int
 
 
-def save(
-    model_dir: str | Path, model_type: str, version: int, artifact: Any
-) -> StoredArtifact:
-    """Serialise ``artifact`` atomically under ``model_dir/model_type/``."""
+def save(where: Where, model_type: str, version: int, artifact: Any) -> StoredArtifact:
+    """Serialise ``artifact`` and store it at ``model_type/v<version>-<sha>.joblib``."""
     buffer = io.BytesIO()
     joblib.dump(artifact, buffer, compress=3)
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
-    folder = Path(model_dir) / model_type
-    folder.mkdir(parents=True, exist_ok=True)
     relative = f"{model_type}/v{version}-{digest[:12]}.joblib"
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".joblib")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, Path(model_dir) / relative)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    as_store(where).write(relative, data, digest)
     return StoredArtifact(path=relative, sha256=digest, size_bytes=len(data))
 
 
-def read_verified(model_dir: str | Path, relative: str, sha256: str) -> bytes:
+def read_verified(where: Where, relative: str, sha256: str) -> bytes:
     """Return the artifact's bytes if they hash to ``sha256``; raise ArtifactError otherwise."""
-    path = Path(model_dir) / relative
+    store = as_store(where)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = store.read(relative)
+    except ArtifactMissing:
         raise ArtifactError(
-            f"artifact {relative} is missing from {model_dir}"
+            f"artifact {relative} is missing from {store.describe()}"
         ) from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
@@ -109,7 +99,7 @@ def deserialise(relative: str, data: bytes) -> Any:
 
 
 def verify(
-    model_dir: str | Path,
+    where: Where,
     relative: str,
     sha256: str,
     feature_names: list[str] | None = None,
@@ -118,7 +108,7 @@ def verify(
 
     The bytes must hash to ``sha256``, unpickle, and take ``feature_names``.
     """
-    artifact = deserialise(relative, read_verified(model_dir, relative, sha256))
+    artifact = deserialise(relative, read_verified(where, relative, sha256))
     check_feature_names(relative, artifact, feature_names)
     return artifact
 
@@ -142,7 +132,7 @@ class ArtifactCache:
 
     def load(
         self,
-        model_dir: str | Path,
+        where: Where,
         relative: str,
         sha256: str,
         feature_names: list[str] | None = None,
@@ -155,7 +145,7 @@ class ArtifactCache:
             if sha256 in self._items:
                 self._items.move_to_end(sha256)
                 return self._items[sha256]
-        artifact = verify(model_dir, relative, sha256, feature_names)
+        artifact = verify(where, relative, sha256, feature_names)
         with self._lock:
             self._items[sha256] = artifact
             while len(self._items) > self.capacity:

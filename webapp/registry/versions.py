@@ -16,10 +16,12 @@ from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.monitoring import reference
 from webapp.registry import artifacts
+from webapp.registry.artifact_store import artifact_store
 from webapp.registry.artifacts import StoredArtifact
 from webapp.registry.contract import SeriesData, TrainingData, TrainResult
 from webapp.registry.plugins import installed_types
 from webapp.registry.reports import KNOWN_METRICS
+from webapp.serving.coherence import routing_changed
 
 
 class RegistryActionError(ValueError):
@@ -201,7 +203,10 @@ def register_version(
 def _activate(
     version: ModelVersion, actor: User | None, action: str, note: str | None
 ) -> Deployment:
-    """Make ``version`` the active one of its type and record the deployment."""
+    """Make ``version`` the active one of its type and record the deployment.
+
+    Every web process switches to it once the caller commits (``routing_changed``).
+    """
     previous = active_version(version.model_type)
     if previous is not None:
         previous.status = "archived"
@@ -218,6 +223,7 @@ def _activate(
         note=note,
     )
     db.session.add(deployment)
+    routing_changed()
     return deployment
 
 
@@ -229,9 +235,7 @@ def _require_intact(version: ModelVersion, action: str) -> None:
     on the version for admins, and cleared once the file checks out again.
     """
     try:
-        artifacts.read_verified(
-            current_app.config["MODEL_DIR"], version.artifact_path, version.sha256
-        )
+        artifacts.read_verified(artifact_store(), version.artifact_path, version.sha256)
     except artifacts.ArtifactError as error:
         version.artifact_error = str(error)
         db.session.commit()

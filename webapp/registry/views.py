@@ -191,7 +191,7 @@ def promote(model_type: str, version: int):
     except versions.RegistryActionError as error:
         flash(str(error), "warning")
     else:
-        serving_state().active.clear()
+        serving_state().routing.warm()
         flash(deployed(deployment), "success")
     return redirect(url_for(".detail", model_type=model_type))
 
@@ -212,6 +212,6 @@ def rollback(model_type: str):
         except versions.RegistryActionError as error:
             flash(str(error), "warning")
         else:
-            serving_state().active.clear()
+            serving_state().routing.warm()
             flash(f"Rolled back: {deployed(deployment)}", "success")
     return redirect(url_for(".detail", model_type=model_type))

@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import Rollout, RolloutEvent
 from webapp.registry.versions import RegistryActionError
 from webapp.rollouts import actions, store
-from webapp.serving.state import routing_changed
+from webapp.serving.state import serving_state
 from webapp.views.api.auth import require_admin
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
@@ -121,9 +121,9 @@ def act(rollout_id: int, action: str):
             409, "wrong_status", {"message": str(error), "status": target.status}
         ) from None
     except RegistryActionError as error:
-        routing_changed()  # ROUTING-CHANGED call site: a failed promote paused it
+        serving_state().routing.warm()  # a failed promote paused it
         raise ApiError(409, "cannot_promote", str(error)) from None
-    routing_changed()  # ROUTING-CHANGED call site: an admin moved a rollout
+    serving_state().routing.warm()  # this process switches at once
     return jsonify(describe(target))
 
 

@@ -7,7 +7,8 @@ move the status (and the step) with a conditional UPDATE, so two admins, or an
 admin and the periodic job, cannot both move the same step. Reaching the last
 step (100 %) completes the rollout and promotes the candidate through the
 registry; a rollback archives the candidate and leaves the active version alone.
-Callers signal ``webapp.serving.state.routing_changed`` after a move.
+Every move announces a routing change (``webapp.serving.coherence.routing_changed``),
+which every web process picks up once the move commits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from webapp.models import ModelVersion, Rollout, RolloutEvent, User
 from webapp.models.rollouts import BREACH_ACTIONS, OPEN_ROLLOUT_STATUSES, ROLLOUT_UNITS
 from webapp.registry import versions as registry
 from webapp.rollouts.gates import DEFAULT_CALIBRATION_TOLERANCE
+from webapp.serving.coherence import routing_changed
 
 DEFAULT_STEPS = (1, 5, 10, 25, 50, 100)
 DEFAULT_HOLD_MINUTES = 60
@@ -286,6 +288,7 @@ def move(
             f"Rollout {rollout.id} is {rollout.status} at "
             f"{rollout.current_percent:g} %, so it cannot be {verb}."
         )
+    routing_changed()
 
 
 def finish(rollout: Rollout) -> None:

@@ -15,7 +15,7 @@ from webapp.models import ModelVersion, Rollout
 from webapp.registry.versions import RegistryActionError
 from webapp.rollouts import actions, store
 from webapp.rollouts.forms import ACTIVE_BASELINE, RolloutActionForm, RolloutForm
-from webapp.serving.state import routing_changed
+from webapp.serving.state import serving_state
 
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 DONE = {
@@ -134,10 +134,10 @@ def act(rollout_id: int, action: str):
     except store.WrongStatus as error:
         flash(str(error), "warning")
     except RegistryActionError as error:
-        routing_changed()  # ROUTING-CHANGED call site: a failed promote paused it
+        serving_state().routing.warm()  # a failed promote paused it
         flash(f"The candidate could not be promoted: {error}", "danger")
     else:
-        routing_changed()  # ROUTING-CHANGED call site: an admin moved a rollout
+        serving_state().routing.warm()  # this process switches at once
         flash(
             f"Rollout {rollout_id} {DONE[action]}: now {rollout.status} at "
             f"{rollout.current_percent:g} %.",

@@ -45,7 +45,7 @@ class Pick:
 def covering_experiment(unit: str, subject: str) -> RunningExperiment | None:
     """Return the running interleaving experiment on match lists covering ``subject``."""
     state = serving_state()
-    for experiment in state.experiments.running():
+    for experiment in state.routing.table().experiments:
         if (
             experiment.kind == "interleaving"
             and experiment.model_type == MATCH_TYPE
@@ -98,7 +98,7 @@ def record_impressions(
                 },
             )
         )
-    serving_state().experiments.expose(experiment, subject)
+    serving_state().exposures.expose(experiment, subject)
 
 
 def ranked_list(

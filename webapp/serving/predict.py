@@ -10,14 +10,14 @@ import numpy as np
 from flask import current_app
 
 from webapp.extensions import db
-from webapp.learning import feature_sets
 from webapp.learning.features import FEATURE_NAMES
 from webapp.learning.reasons import reason
 from webapp.models import ModelVersion
+from webapp.registry.artifact_store import artifact_store
 from webapp.registry.artifacts import ArtifactError, verify
-from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
-from webapp.serving import fallback, prediction_log
+from webapp.serving import fallback, loading, prediction_log
+from webapp.serving.loading import served_feature_names
 from webapp.serving.routing import ServedVersion, route
 from webapp.serving.state import serving_state
 
@@ -91,9 +91,7 @@ def usable_version(
     were shown.
     """
     state = serving_state()
-    chosen = route(
-        state.active, model_type, subject, unit, state.experiments, state.rollouts
-    )
+    chosen = route(state.routing.table(), model_type, subject, unit, state.exposures)
     version = chosen.version
     if version is None:
         return Usable(None, None, chosen.variant, chosen.fallback_reason())
@@ -110,31 +108,12 @@ def loaded_artifact(
 
     The first load in this process verifies the artifact (see ``usable_version``).
     """
-    state = serving_state()
-    first_load = version.sha256 not in state.artifacts
     try:
-        artifact = state.artifacts.load(
-            current_app.config["MODEL_DIR"],
-            version.artifact_path,
-            version.sha256,
-            feature_names=feature_names,
-        )
+        return loading.load_served(
+            serving_state().artifacts, version, feature_names
+        ), None
     except ArtifactError as error:
-        _record_artifact_error(version, str(error))
         return None, f"{version.label} unavailable: {error}"
-    if first_load:
-        _record_artifact_error(version, None)
-    return artifact, None
-
-
-def _record_artifact_error(version: ServedVersion, message: str | None) -> None:
-    """Show a refused artifact to admins on the version (None: it verifies again)."""
-    if message is not None:
-        log.error("refusing artifact of %s: %s", version.label, message)
-    row = db.session.get(ModelVersion, version.id)
-    if row is not None and row.artifact_error != message:
-        row.artifact_error = message
-        db.session.commit()
 
 
 def recheck_refused(rows: list[ModelVersion]) -> None:
@@ -150,7 +129,7 @@ def recheck_refused(rows: list[ModelVersion]) -> None:
             continue
         try:
             verify(
-                current_app.config["MODEL_DIR"],
+                artifact_store(),
                 row.artifact_path,
                 row.sha256,
                 served_feature_names(types, row.model_type),
@@ -161,16 +140,6 @@ def recheck_refused(rows: list[ModelVersion]) -> None:
         changed = True
     if changed:
         db.session.commit()
-
-
-def served_feature_names(types, model_type: str) -> list[str] | None:
-    """Return the feature names serving computes for ``model_type`` (None: series type)."""
-    if model_type not in types:
-        return None
-    plugin = types.get(model_type)
-    if plugin.subject != Subject.PAIR:
-        return None
-    return feature_sets.names(plugin.features)
 
 
 def _fallback_scored(

@@ -1,14 +1,13 @@
 """Which model version serves a subject: experiment > rollout > active > fallback.
 
-A running experiment of the type that covers the subject (a company or an
+A running A/B experiment of the type that covers the subject (a company or an
 influencer, by external id, as the experiment's unit says) serves the variant
 the unit is assigned, and exposes the unit; a variant without a model version
 means the rule-based fallback. Otherwise a running staged rollout of the type
 on that unit serves its candidate to the units its share admits (bucketed by
-``webapp.rollouts.bucketing``) and its baseline to the others. Lookups are
-cached per process for a couple of seconds so a promotion, a started
-experiment or a rollout's step takes effect everywhere within seconds, without
-a restart.
+``webapp.rollouts.bucketing``) and its baseline to the others. Each process
+routes by a ``RoutingTable`` that ``coherence.RoutingCache`` reloads within a
+second of any routing change, in every process.
 """
 
 from __future__ import annotations
@@ -23,10 +22,7 @@ from sqlalchemy.orm import selectinload
 from webapp.experiments.units import AssignmentRule, assignment_for, record_exposure
 from webapp.extensions import db
 from webapp.models import Experiment, ExperimentVariant, ModelVersion, Rollout
-from webapp.registry.versions import active_version
 from webapp.rollouts.bucketing import CANDIDATE, arm
-
-CACHE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -86,33 +82,6 @@ class Route:
         return self.reason
 
 
-class ActiveVersionCache:
-    """Per-process cache of the active version of each model type."""
-
-    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, ServedVersion | None]] = {}
-        self._lock = Lock()
-
-    def get(self, model_type: str) -> ServedVersion | None:
-        """Return the active version (None when there is none)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._entries.get(model_type)
-        if cached and now - cached[0] < self.ttl:
-            return cached[1]
-        row = active_version(model_type)
-        served = ServedVersion.of(row) if row else None
-        with self._lock:
-            self._entries[model_type] = (now, served)
-        return served
-
-    def clear(self) -> None:
-        """Forget cached lookups (tests, and after a promotion in this process)."""
-        with self._lock:
-            self._entries.clear()
-
-
 @dataclass(frozen=True)
 class RunningExperiment:
     """A running experiment as routing needs it: its split and what each variant serves."""
@@ -149,91 +118,6 @@ class RunningExperiment:
         )
 
 
-class RunningExperimentCache:
-    """Per-process cache of the running experiments, oldest started first.
-
-    It also remembers which units this process has exposed, so that serving
-    writes an exposure once per unit and process rather than per request (the
-    database keeps only the first one anyway).
-    """
-
-    MAX_REMEMBERED = 100_000
-
-    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._loaded: tuple[float, list[RunningExperiment]] | None = None
-        self._exposed: set[tuple[int, str]] = set()
-        self._lock = Lock()
-
-    def running(self) -> list[RunningExperiment]:
-        """Return the running experiments (started first, first)."""
-        now = time.monotonic()
-        with self._lock:
-            loaded = self._loaded
-        if loaded and now - loaded[0] < self.ttl:
-            return loaded[1]
-        rows = db.session.scalars(
-            select(Experiment)
-            .where(Experiment.status == "running")
-            .options(
-                selectinload(Experiment.variants).selectinload(
-                    ExperimentVariant.model_version
-                )
-            )
-            .order_by(Experiment.started_at, Experiment.id)
-        ).all()
-        running = [RunningExperiment.of(row) for row in rows]
-        with self._lock:
-            self._loaded = (now, running)
-        return running
-
-    def expose(self, experiment: RunningExperiment, unit_id: str) -> None:
-        """Record the unit's exposure unless this process already did."""
-        marker = (experiment.rule.experiment_id, unit_id)
-        with self._lock:
-            if marker in self._exposed:
-                return
-        record_exposure(experiment.rule.experiment_id, unit_id)
-        with self._lock:
-            if len(self._exposed) >= self.MAX_REMEMBERED:
-                self._exposed.clear()
-            self._exposed.add(marker)
-
-    def clear(self) -> None:
-        """Forget cached lookups (tests, and after a status change in this process)."""
-        with self._lock:
-            self._loaded = None
-            self._exposed.clear()
-
-
-def experiment_route(
-    experiments: RunningExperimentCache, model_type: str, unit: str, subject: str
-) -> Route | None:
-    """Return the variant of the first running experiment covering ``subject``, or None.
-
-    The unit gets its sticky assignment and is exposed (not committed: the
-    prediction log's commit keeps both).
-    """
-    for experiment in experiments.running():
-        if (
-            experiment.kind != "ab"
-            or experiment.model_type != model_type
-            or experiment.unit != unit
-        ):
-            continue
-        variant = assignment_for(experiment.rule, subject)
-        if variant is None:
-            continue
-        experiments.expose(experiment, subject)
-        return Route(
-            experiment.versions.get(variant),
-            "experiment",
-            variant=variant,
-            experiment=experiment.key,
-        )
-    return None
-
-
 @dataclass(frozen=True)
 class RunningRollout:
     """A running rollout as routing needs it: its seed, share and two versions."""
@@ -260,43 +144,130 @@ class RunningRollout:
         )
 
 
-class RunningRolloutCache:
-    """Per-process cache of the running rollouts (paused ones route nobody)."""
+@dataclass(frozen=True)
+class RoutingTable:
+    """What routing needs, as one process last loaded it: versions, experiments, rollouts.
 
-    def __init__(self, ttl: float = CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._loaded: tuple[float, list[RunningRollout]] | None = None
-        self._lock = Lock()
+    ``generation`` is the Redis routing counter read before the load (None when
+    Redis did not answer); ``loaded_at`` is ``time.monotonic()`` then.
+    """
 
-    def running(self) -> list[RunningRollout]:
-        """Return the running rollouts, oldest started first."""
-        now = time.monotonic()
-        with self._lock:
-            loaded = self._loaded
-        if loaded and now - loaded[0] < self.ttl:
-            return loaded[1]
-        rows = db.session.scalars(
+    generation: int | None
+    active: dict[str, ServedVersion]
+    experiments: tuple[RunningExperiment, ...]
+    loaded_at: float
+    # Running rollouts, oldest started first (paused ones route nobody).
+    rollouts: tuple[RunningRollout, ...] = ()
+
+    def versions(self) -> list[ServedVersion]:
+        """Return every version this table routes to (active, experiment and rollout arms)."""
+        found = {v.id: v for v in self.active.values()}
+        for experiment in self.experiments:
+            for version in experiment.versions.values():
+                if version is not None:
+                    found.setdefault(version.id, version)
+        for rollout in self.rollouts:
+            found.setdefault(rollout.candidate.id, rollout.candidate)
+            found.setdefault(rollout.baseline.id, rollout.baseline)
+        return list(found.values())
+
+
+def load_routing_table(generation: int | None) -> RoutingTable:
+    """Read the active versions, running experiments and running rollouts (three queries)."""
+    active = {
+        row.model_type: ServedVersion.of(row)
+        for row in db.session.scalars(
+            select(ModelVersion).where(ModelVersion.status == "active")
+        )
+    }
+    rows = db.session.scalars(
+        select(Experiment)
+        .where(Experiment.status == "running")
+        .options(
+            selectinload(Experiment.variants).selectinload(
+                ExperimentVariant.model_version
+            )
+        )
+        .order_by(Experiment.started_at, Experiment.id)
+    ).all()
+    experiments = tuple(RunningExperiment.of(row) for row in rows)
+    rollouts = tuple(
+        RunningRollout.of(row)
+        for row in db.session.scalars(
             select(Rollout)
             .where(Rollout.status == "running")
             .options(selectinload(Rollout.candidate), selectinload(Rollout.baseline))
             .order_by(Rollout.started_at, Rollout.id)
-        ).all()
-        running = [RunningRollout.of(row) for row in rows]
+        )
+    )
+    return RoutingTable(generation, active, experiments, time.monotonic(), rollouts)
+
+
+class ExposureMemory:
+    """The units this process has exposed, so serving writes an exposure once per
+    unit and process rather than per request (the database keeps only the first)."""
+
+    MAX_REMEMBERED = 100_000
+
+    def __init__(self) -> None:
+        self._exposed: set[tuple[int, str]] = set()
+        self._lock = Lock()
+
+    def expose(self, experiment: RunningExperiment, unit_id: str) -> None:
+        """Record the unit's exposure unless this process already did."""
+        marker = (experiment.rule.experiment_id, unit_id)
         with self._lock:
-            self._loaded = (now, running)
-        return running
+            if marker in self._exposed:
+                return
+        record_exposure(experiment.rule.experiment_id, unit_id)
+        with self._lock:
+            if len(self._exposed) >= self.MAX_REMEMBERED:
+                self._exposed.clear()
+            self._exposed.add(marker)
 
     def clear(self) -> None:
-        """Forget cached lookups (tests, and after a rollout changed in this process)."""
+        """Forget the exposures remembered (tests)."""
         with self._lock:
-            self._loaded = None
+            self._exposed.clear()
+
+
+def experiment_route(
+    table: RoutingTable,
+    exposures: ExposureMemory,
+    model_type: str,
+    unit: str,
+    subject: str,
+) -> Route | None:
+    """Return the variant of the first running experiment covering ``subject``, or None.
+
+    The unit gets its sticky assignment and is exposed (not committed: the
+    prediction log's commit keeps both).
+    """
+    for experiment in table.experiments:
+        if (
+            experiment.kind != "ab"
+            or experiment.model_type != model_type
+            or experiment.unit != unit
+        ):
+            continue
+        variant = assignment_for(experiment.rule, subject)
+        if variant is None:
+            continue
+        exposures.expose(experiment, subject)
+        return Route(
+            experiment.versions.get(variant),
+            "experiment",
+            variant=variant,
+            experiment=experiment.key,
+        )
+    return None
 
 
 def rollout_route(
-    rollouts: RunningRolloutCache, model_type: str, unit: str, subject: str
+    table: RoutingTable, model_type: str, unit: str, subject: str
 ) -> Route | None:
     """Return the arm of the running rollout of the type on ``unit``, or None."""
-    for rollout in rollouts.running():
+    for rollout in table.rollouts:
         if rollout.model_type != model_type or rollout.unit != unit:
             continue
         side = arm(rollout.seed, subject, rollout.share)
@@ -306,12 +277,11 @@ def rollout_route(
 
 
 def route(
-    cache: ActiveVersionCache,
+    table: RoutingTable,
     model_type: str,
     subject: str,
     unit: str | None = None,
-    experiments: RunningExperimentCache | None = None,
-    rollouts: RunningRolloutCache | None = None,
+    exposures: ExposureMemory | None = None,
 ) -> Route:
     """Return the version that serves ``subject`` for ``model_type``.
 
@@ -320,18 +290,16 @@ def route(
 
     :param unit: what ``subject`` is, ``company`` or ``influencer`` (None: not a
         unit, such as a whole series; experiments and rollouts never cover it).
-    :param experiments: the running experiments; None skips them.
-    :param rollouts: the running rollouts; None skips them.
+    :param exposures: where exposures are remembered; None skips experiments
+        and rollouts.
     """
-    if experiments is not None and unit is not None and subject:
-        chosen = experiment_route(experiments, model_type, unit, subject)
+    if exposures is not None and unit is not None and subject:
+        chosen = experiment_route(table, exposures, model_type, unit, subject)
+        if chosen is None:
+            chosen = rollout_route(table, model_type, unit, subject)
         if chosen is not None:
             return chosen
-    if rollouts is not None and unit is not None and subject:
-        chosen = rollout_route(rollouts, model_type, unit, subject)
-        if chosen is not None:
-            return chosen
-    version = cache.get(model_type)
+    version = table.active.get(model_type)
     if version is None:
         return Route(None, "no active version")
     return Route(version, "active")

@@ -10,25 +10,25 @@ from flask import Flask, current_app
 from threadpoolctl import threadpool_limits
 
 from webapp.registry.artifacts import ArtifactCache
+from webapp.serving import loading
+from webapp.serving.coherence import RoutingCache
 from webapp.serving.pools import PoolCache
-from webapp.serving.routing import (
-    ActiveVersionCache,
-    RunningExperimentCache,
-    RunningRolloutCache,
-)
+from webapp.serving.routing import ExposureMemory
 
 _KEY = "matchloop.serving"
+# Artifacts kept loaded per process: every active version and experiment arm of
+# every type, with room for the ones a routing change replaces.
+ARTIFACTS_KEPT = 16
 
 
 @dataclass
 class ServingState:
-    """Loaded artifacts, active-version lookups and the candidate pool of one app."""
+    """Loaded artifacts, the routing table and the candidate pool of one app."""
 
     artifacts: ArtifactCache
-    active: ActiveVersionCache
+    routing: RoutingCache
     pool: PoolCache
-    experiments: RunningExperimentCache = field(default_factory=RunningExperimentCache)
-    rollouts: RunningRolloutCache = field(default_factory=RunningRolloutCache)
+    exposures: ExposureMemory = field(default_factory=ExposureMemory)
     # Model failures at predict time in this process: label -> (when, reason).
     failures: dict[str, tuple[float, str]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
@@ -47,9 +47,8 @@ class ServingState:
     def clear(self) -> None:
         """Forget everything cached (after tests, or to force a reload)."""
         self.artifacts.clear()
-        self.active.clear()
-        self.experiments.clear()
-        self.rollouts.clear()
+        self.routing.clear()
+        self.exposures.clear()
         self.pool.clear()
         with self._lock:
             self.failures.clear()
@@ -63,22 +62,17 @@ def serving_state(app: Flask | None = None) -> ServingState:
         # Predictions are small and latency-bound: native thread pools only add
         # contention between concurrent requests, so they get one thread each.
         threadpool_limits(limits=app.config["SERVING_THREADS"])
+        artifacts = ArtifactCache(ARTIFACTS_KEPT)
         state = app.extensions[_KEY] = ServingState(
-            artifacts=ArtifactCache(),
-            active=ActiveVersionCache(),
+            artifacts=artifacts,
+            routing=RoutingCache(
+                app, preload=lambda table: loading.preload(artifacts, table)
+            ),
             pool=PoolCache(app.config["RANKING_POOL_SECONDS"]),
         )
     return state
 
 
-def routing_changed(app: Flask | None = None) -> None:
-    """Signal that routing changed (a rollout started, stepped, paused or ended).
-
-    Today this forgets this process's routing lookups (running experiments and
-    rollouts, active versions); other processes see the change when their
-    caches expire (``routing.CACHE_SECONDS``).
-    """
-    state = serving_state(app)
-    state.experiments.clear()
-    state.rollouts.clear()
-    state.active.clear()
+def existing_serving_state(app: Flask) -> ServingState | None:
+    """Return the app's serving state if this process has built one, else None."""
+    return app.extensions.get(_KEY)

@@ -3,11 +3,13 @@
 HTTP 503 when the database or Redis does not answer (the instance cannot work);
 ``status: degraded`` with 200 when it serves but a model cannot (a refused
 artifact, a model failing at predict time): the fallback scorer answers then,
-and ``problems`` says which version and why.
+and ``problems`` says which version and why. ``process`` says which process
+answered and which versions it serves (its routing table).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import current_app, jsonify
@@ -45,6 +47,23 @@ def redis_health() -> tuple[dict[str, Any], int | None]:
     return {"ok": True, "error": None}, workers
 
 
+def process_routing(installed_names: list[str]) -> dict[str, Any]:
+    """Return this process's pid and the versions its routing table serves now.
+
+    Every web process answers for itself: behind a load balancer, polling health
+    shows when each process has switched after a promote.
+    """
+    table = serving_state().routing.table()
+    return {
+        "pid": os.getpid(),
+        "routing_generation": table.generation,
+        "serving": {
+            name: table.active[name].version if name in table.active else None
+            for name in installed_names
+        },
+    }
+
+
 def model_problems(active: dict[str, ModelVersion | None]) -> list[dict[str, Any]]:
     """Return why active versions cannot serve: refused artifacts, predict-time failures."""
     problems = [
@@ -78,6 +97,7 @@ def health():
         for model_type in installed_types(current_app):
             active[model_type.name] = versions.active_version(model_type.name)
     problems = model_problems(active)
+    process = process_routing(list(active)) if database["ok"] else None
     working = database["ok"] and redis["ok"]
     body = {
         "status": "ok" if working and not problems else "degraded",
@@ -88,5 +108,6 @@ def health():
             name: row.version if row else None for name, row in active.items()
         },
         "problems": problems,
+        "process": process,
     }
     return jsonify(body), 200 if working else 503

@@ -375,6 +375,27 @@ RESPONSES: dict[str, Any] = {
                     }
                 ),
             },
+            "process": {
+                "description": "The web process that answered and the version of "
+                "each type it serves now (null when the database does not answer).",
+                "oneOf": [
+                    {"type": "null"},
+                    closed(
+                        {
+                            "pid": {"type": "integer"},
+                            "routing_generation": {
+                                "type": ["integer", "null"],
+                                "description": "The Redis routing counter its "
+                                "table was loaded at (null: Redis did not answer).",
+                            },
+                            "serving": {
+                                "type": "object",
+                                "additionalProperties": {"type": ["integer", "null"]},
+                            },
+                        }
+                    ),
+                ],
+            },
         }
     ),
 }

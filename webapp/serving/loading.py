@@ -1,0 +1,84 @@
+"""Loading the artifact of a served version: verified, cached, problems shown to admins.
+
+Serving calls :func:`load_served` for the version it routes to; the routing
+cache calls :func:`preload` for every version of a new table before it swaps
+the table in, so requests find the artifacts already loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+
+from webapp.extensions import db
+from webapp.learning import feature_sets
+from webapp.models import ModelVersion
+from webapp.registry.artifact_store import artifact_store
+from webapp.registry.artifacts import ArtifactCache, ArtifactError
+from webapp.registry.contract import Subject
+from webapp.registry.plugins import installed_types
+from webapp.serving.routing import RoutingTable, ServedVersion
+
+log = logging.getLogger(__name__)
+
+
+def served_feature_names(types, model_type: str) -> list[str] | None:
+    """Return the feature names serving computes for ``model_type`` (None: series type)."""
+    if model_type not in types:
+        return None
+    plugin = types.get(model_type)
+    if plugin.subject != Subject.PAIR:
+        return None
+    return feature_sets.names(plugin.features)
+
+
+def record_artifact_error(version: ServedVersion, message: str | None) -> None:
+    """Show a refused artifact to admins on the version (None: it verifies again)."""
+    if message is not None:
+        log.error("refusing artifact of %s: %s", version.label, message)
+    row = db.session.get(ModelVersion, version.id)
+    if row is not None and row.artifact_error != message:
+        row.artifact_error = message
+        db.session.commit()
+
+
+def load_served(
+    cache: ArtifactCache, version: ServedVersion, feature_names: list[str] | None
+) -> Any:
+    """Return the version's verified artifact (sha256, then ``feature_names``) from ``cache``.
+
+    A refused artifact is recorded on the version and raises ArtifactError; a
+    version whose artifact verifies again is cleared of the problem.
+    """
+    first_load = version.sha256 not in cache
+    try:
+        artifact = cache.load(
+            artifact_store(),
+            version.artifact_path,
+            version.sha256,
+            feature_names=feature_names,
+        )
+    except ArtifactError as error:
+        record_artifact_error(version, str(error))
+        raise
+    if first_load:
+        record_artifact_error(version, None)
+    return artifact
+
+
+def preload(cache: ArtifactCache, table: RoutingTable) -> None:
+    """Load every artifact ``table`` routes to (installed types only) into ``cache``.
+
+    A refused artifact is recorded and left out: serving falls back for it, as
+    it would on first use.
+    """
+    types = installed_types(current_app)
+    for version in table.versions():
+        if version.model_type not in types:
+            continue
+        try:
+            load_served(cache, version, served_feature_names(types, version.model_type))
+        except ArtifactError:
+            continue
