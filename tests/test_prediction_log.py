@@ -209,8 +209,10 @@ def test_a_killed_process_loses_at_most_its_time_window(app, world, tmp_path):
         process.wait(timeout=10)
     rows = logged("crashtest")
     assert len({r.prediction_id for r in rows}) == len(rows)
-    # Everything served more than one window (and a flush) before the kill is kept.
-    safe = sum(1 for _, at in served if at < killed_at - window - 0.5)
+    # Everything served more than one window (and the flushes in flight, slow on
+    # a busy machine) before the kill is kept.
+    slack = 1.5
+    safe = sum(1 for _, at in served if at < killed_at - window - slack)
     assert safe <= len(rows) <= len(served)
     lost = len(served) - len(rows)
     oldest_lost = served[len(rows)][1] if lost else killed_at
@@ -218,7 +220,7 @@ def test_a_killed_process_loses_at_most_its_time_window(app, world, tmp_path):
         f"SIGKILL lost {lost} of {len(served)} rows, the last "
         f"{(killed_at - oldest_lost) * 1000:.0f} ms (window {window * 1000:.0f} ms)"
     )
-    assert killed_at - oldest_lost <= window + 0.5
+    assert killed_at - oldest_lost <= window + slack
 
 
 def test_a_process_that_exits_writes_what_it_still_holds(app, world):
