@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +167,21 @@ def _client_loop(port: int, token: str, pairs, results: list, errors: list) -> N
     connection.close()
 
 
-def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any]:
-    """Measure latency and throughput with ``clients`` concurrent keep-alive clients."""
+@contextmanager
+def gunicorn_serving(world):
+    """Yield the port of gunicorn (2 workers) serving the world; stop it afterwards."""
     port = free_port()
     server = start_gunicorn(world, port)
     try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any]:
+    """Measure latency and throughput with ``clients`` concurrent keep-alive clients."""
+    with gunicorn_serving(world) as port:
         warm: list = []
         _client_loop(
             port, token, sample_pairs(40, seed=99), warm, []
@@ -191,12 +202,61 @@ def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {
         "clients": clients,
         **percentiles(results),
         "throughput_per_s": round(len(results) / wall, 1),
         "errors": len(errors),
     }
+
+
+def _timed_requests(port: int, token: str, requests: list[tuple[str, str, Any]]):
+    """Send (method, path, JSON body or None) over one connection; return the seconds each took."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    timings = []
+    for method, path, body in requests:
+        payload = None if body is None else json.dumps(body)
+        started = time.perf_counter()
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        timings.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} answered {response.status}")
+    connection.close()
+    return timings
+
+
+def batch_over_http(world, token: str, size: int = 1000, repeats: int = 20) -> dict:
+    """Time ``POST /predict/match/batch`` with ``size`` random pairs, one client."""
+    batches = [
+        (
+            "POST",
+            "/api/v1/predict/match/batch",
+            {
+                "pairs": [
+                    {"influencer_id": i, "company_id": c}
+                    for i, c in sample_pairs(size, seed=200 + k)
+                ]
+            },
+        )
+        for k in range(repeats + 4)
+    ]
+    with gunicorn_serving(world) as port:
+        timings = _timed_requests(port, token, batches)[4:]  # both workers warm
+    return {"pairs": size, **percentiles(timings)}
+
+
+def ranking_over_http(world, token: str, repeats: int = 60) -> dict[str, Any]:
+    """Time ``GET /recommendations`` (every influencer ranked for a brand), one client."""
+    companies = db.session.scalars(select(Company.external_id).order_by(Company.id))
+    chosen = list(companies)[:repeats]
+    candidates = db.session.scalar(select(func.count()).select_from(Influencer))
+    requests = [
+        ("GET", f"/api/v1/recommendations?company_id={c}&limit=20", None)
+        for c in [chosen[0]] * 4 + chosen
+    ]
+    with gunicorn_serving(world) as port:
+        timings = _timed_requests(port, token, requests)[4:]
+    return {"candidates": candidates, **percentiles(timings)}

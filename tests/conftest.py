@@ -89,6 +89,9 @@ def app(database_url, redis_server, tmp_path, monkeypatch):
             "RATELIMIT_ENABLED": False,
             "MODEL_DIR": str(tmp_path / "models"),
             "PER_PAGE": 10,
+            # Tests read the log right after a request (test_prediction_log.py
+            # covers the async path).
+            "PREDICTION_LOG_FLUSH": "sync",
         }
     )
     with app.app_context():

@@ -317,3 +317,24 @@ def test_opted_out_users_are_left_out_of_training(app, world):
     with pytest.raises(Exception, match="no rated, finished collaborations"):
         training_data.build("success", {"SUCCESS_MIN_RATING": 4})
     assert before >= 1
+
+
+def test_shared_partners_of_one_day_match_the_replay_of_events():
+    # Serving asks for many pairs as of one day (a partner graph); training asks
+    # for many days (a replay of events). Both count the same thing.
+    rng = np.random.default_rng(3)
+    events = HistoryEvents.empty()
+    events.collab_influencer = rng.integers(1, 40, 600)
+    events.collab_company = rng.integers(100, 130, 600)
+    events.collab_day = rng.integers(0, 200, 600)
+    influencers = rng.integers(1, 45, 400)
+    companies = rng.integers(100, 133, 400)
+    for day in (0, 50, 120, 199, 400):
+        days = np.full(400, day)
+        # Adding a query one day later forces the replay path for the rest.
+        replayed = HistoryIndex(events).shared_partners(
+            np.append(influencers, 1), np.append(companies, 100), np.append(days, 0)
+        )[:-1]
+        by_graph = HistoryIndex(events).shared_partners(influencers, companies, days)
+        assert by_graph.tolist() == replayed.tolist()
+        assert day < 50 or by_graph.sum() > 0

@@ -279,3 +279,33 @@ def _auc(y, p):
     from sklearn.metrics import roc_auc_score
 
     return roc_auc_score(y, p)
+
+
+def test_numpy_serving_path_equals_sklearn():
+    # Serving evaluates a scaled logistic regression and both calibrators with
+    # numpy; the answers are sklearn's own.
+    from sklearn.ensemble import RandomForestClassifier
+
+    from plugins.match_success.artifact import Calibrator, _positive, linear_parts
+    from plugins.match_success.plugin import make_estimator
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(600, 6)) * [1, 10, 100, 0.1, 5, 2] + [0, 5, -50, 1, 0, 3]
+    y = (X[:, 0] + X[:, 1] / 10 + rng.normal(size=600) > 0.5).astype(int)
+    model = make_estimator("logistic_regression").fit(X, y)
+    assert linear_parts(model) is not None
+    assert np.allclose(_positive(model, X), model.predict_proba(X)[:, 1], atol=1e-12)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    assert linear_parts(forest) is None
+    assert np.array_equal(_positive(forest, X), forest.predict_proba(X)[:, 1])
+    raw = model.predict_proba(X)[:, 1]
+    for method in ("isotonic", "sigmoid"):
+        calibrator = Calibrator(method).fit(raw[:400], y[:400])
+        inner = calibrator._model
+        if calibrator.method == "isotonic":
+            expected = np.clip(inner.predict(raw[400:]), 1e-6, 1 - 1e-6)
+        else:
+            logit = np.log(np.clip(raw[400:], 1e-6, 1 - 1e-6))
+            logit -= np.log(1 - np.clip(raw[400:], 1e-6, 1 - 1e-6))
+            expected = inner.predict_proba(logit[:, None])[:, 1]
+        assert np.allclose(calibrator.transform(raw[400:]), expected, atol=1e-12)

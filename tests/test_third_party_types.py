@@ -190,6 +190,7 @@ def acme_app(acme_package, app):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "MIN_TRAINING_SAMPLES": 3,
+            "PREDICTION_LOG_FLUSH": "sync",
         }
     )
     with fresh.app_context():

@@ -91,6 +91,16 @@ DEFAULTS: dict[str, Any] = {
     "MONITORING_MAX_COVERAGE_SHORTFALL": 0.1,
     # alert when a figure rests on fewer pairs than this (no other alert is raised)
     "MONITORING_MIN_PAIRS": 30,
+    # the purge deletes expired prediction log rows in transactions of this many rows
+    "PREDICTION_LOG_PURGE_BATCH": 5000,
+    # async: requests queue their prediction log rows and a background thread of each
+    # process inserts them in bulk; sync: each request inserts and commits its rows
+    "PREDICTION_LOG_FLUSH": "async",
+    # async: the longest a served prediction waits in memory before it is written
+    # (what a crashed process can lose)
+    "PREDICTION_LOG_FLUSH_SECONDS": 1.0,
+    # async: write at once when this many rows are waiting
+    "PREDICTION_LOG_FLUSH_ROWS": 500,
     # seconds a training job may run before the worker kills it
     "TRAINING_JOB_TIMEOUT": 3600,
     # native threads (OpenMP/BLAS) a training job may use
@@ -182,6 +192,11 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         )
     check_currency(config)
     check_artifact_store(config)
+    if config["PREDICTION_LOG_FLUSH"] not in {"async", "sync"}:
+        raise ConfigError(
+            "PREDICTION_LOG_FLUSH must be async or sync, "
+            f"not {config['PREDICTION_LOG_FLUSH']!r}"
+        )
     if not config.get("SECRET_KEY"):
         if config["ENV"] == "production":
             raise ConfigError(

@@ -78,15 +78,33 @@ def reap_runs_of_worker(worker_name: str, how: str) -> int:
 
 
 def purge_prediction_logs() -> int:
-    """Delete prediction log rows older than PREDICTION_LOG_RETENTION_DAYS; return how many."""
+    """Delete prediction log rows older than PREDICTION_LOG_RETENTION_DAYS; return how many.
+
+    Oldest first, at most PREDICTION_LOG_PURGE_BATCH rows per transaction (ids
+    found through the ``created_at`` index), so no statement locks a large part
+    of the log, and the web processes' bulk inserts go on between batches.
+    """
     cutoff = utcnow() - timedelta(
         days=int(current_app.config["PREDICTION_LOG_RETENTION_DAYS"])
     )
-    result = db.session.execute(
-        delete(PredictionLog).where(PredictionLog.created_at < cutoff)
-    )
-    db.session.commit()
-    return result.rowcount or 0
+    batch = int(current_app.config["PREDICTION_LOG_PURGE_BATCH"])
+    purged = 0
+    while True:
+        ids = db.session.scalars(
+            select(PredictionLog.id)
+            .where(PredictionLog.created_at < cutoff)
+            .order_by(PredictionLog.created_at)
+            .limit(batch)
+        ).all()
+        if ids:
+            db.session.execute(
+                delete(PredictionLog).where(PredictionLog.id.in_(ids)),
+                execution_options={"synchronize_session": False},
+            )
+        db.session.commit()
+        purged += len(ids)
+        if len(ids) < batch:
+            return purged
 
 
 def evaluate_rollouts() -> int:

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 Z_95 = 1.959964  # two-sided 95 % normal quantile (scales the confidence figure)
 EPS = 1e-6
@@ -38,10 +40,58 @@ class Calibrator:
         return self
 
     def transform(self, p: np.ndarray) -> np.ndarray:
-        """Return calibrated probabilities for raw ``p``."""
+        """Return calibrated probabilities for raw ``p``.
+
+        The fitted maps are evaluated with numpy, as sklearn evaluates them,
+        without sklearn's per-call input checks (serving calls this per request).
+        """
         if self.method == "isotonic":
-            return np.clip(self._model.predict(p), EPS, 1 - EPS)
-        return self._model.predict_proba(_logit(p)[:, None])[:, 1]
+            model = self._model
+            mapped = np.interp(
+                np.clip(p, model.X_min_, model.X_max_),
+                model.X_thresholds_,
+                model.y_thresholds_,
+            )
+            return np.clip(mapped, EPS, 1 - EPS)
+        model = self._model
+        return expit(_logit(p) * model.coef_[0, 0] + model.intercept_[0])
+
+
+def linear_parts(model: Any) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Return (offset, weights, intercept) of a scaled logistic regression, else None.
+
+    For ``make_pipeline(StandardScaler(), LogisticRegression())`` fitted on two
+    classes, p = expit(((x - mean) / scale) @ coef + intercept) =
+    expit((x - offset) @ weights + intercept), which numpy evaluates in
+    microseconds where the pipeline's checks take about a millisecond.
+    """
+    steps = [step for _, step in getattr(model, "steps", [])]
+    if len(steps) != 2:
+        return None
+    scaler, classifier = steps
+    if not (
+        isinstance(scaler, StandardScaler)
+        and type(classifier) is LogisticRegression
+        and classifier.coef_.shape[0] == 1
+        and list(classifier.classes_) == [0, 1]
+    ):
+        return None
+    coef = classifier.coef_[0]
+    offset = scaler.mean_ if scaler.mean_ is not None else np.zeros(len(coef))
+    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(len(coef))
+    return offset, coef / scale, float(classifier.intercept_[0])
+
+
+def _positive(model: Any, rows: np.ndarray) -> np.ndarray:
+    """Return a fitted classifier's success probability per row (linear ones by numpy)."""
+    parts = getattr(model, "_matchloop_linear", None)
+    if parts is None:
+        parts = linear_parts(model) or False
+        model._matchloop_linear = parts
+    if parts:
+        offset, weights, intercept = parts
+        return expit((np.asarray(rows, float) - offset) @ weights + intercept)
+    return model.predict_proba(rows)[:, 1]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -71,8 +121,8 @@ class MatchArtifact:
         """
         members = getattr(self.estimator, "estimators_", None)
         if self.algorithm != "soft_voting" or not members:
-            return self.estimator.predict_proba(rows)[:, 1][None, :]
-        return np.vstack([m.predict_proba(rows)[:, 1] for m in members])
+            return _positive(self.estimator, rows)[None, :]
+        return np.vstack([_positive(m, rows) for m in members])
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw probabilities to calibrated ones (identity without a calibrator)."""

@@ -9,6 +9,15 @@ from webapp.extensions import db
 
 # No list has this many pages; anything larger is clamped before it reaches SQL.
 MAX_PAGE = 10**6
+# The ``?page=`` parameter of the JSON API's paginated lists, as OpenAPI declares it.
+API_PAGE_PARAMETERS = [
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+    }
+]
 
 
 def page_number() -> int:

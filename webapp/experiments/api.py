@@ -13,8 +13,8 @@ from typing import Any
 from flask import current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
+from webapp.core.pagination import API_PAGE_PARAMETERS as PAGE_PARAMETERS
 from webapp.experiments import outcomes, store, units
-from webapp.experiments.api_docs import PAGE_PARAMETERS
 from webapp.extensions import db
 from webapp.models import Experiment
 from webapp.registry.versions import RegistryActionError

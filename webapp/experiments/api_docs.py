@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from webapp.core.pagination import API_PAGE_PARAMETERS
 from webapp.experiments.results import METRICS
 from webapp.experiments.store import MAX_VARIANTS, MIN_VARIANTS
 from webapp.models.experiments import (
@@ -301,14 +302,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-PAGE_PARAMETERS = [
-    {
-        "name": "page",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
-    }
-]
+PAGE_PARAMETERS = API_PAGE_PARAMETERS
 
 
 def paths(operation: Callable, ok: Callable) -> dict[str, Any]:

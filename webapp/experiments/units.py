@@ -74,11 +74,17 @@ class AssignmentRule:
         return None if index is None else self.variant_keys[index]
 
 
-def insert_ignoring_conflict(model, values: dict[str, Any]):
-    """Return an INSERT of ``values`` that does nothing if a unique row exists."""
-    dialect = db.session.get_bind().dialect.name
+def insert_ignoring_conflict(model, values: dict[str, Any] | None = None):
+    """Return an INSERT of ``values`` that does nothing if a unique row exists.
+
+    Without ``values``, the statement takes its rows when executed (many at once).
+    """
+    dialect = db.engine.dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).values(**values).on_conflict_do_nothing()
+    statement = module.insert(model)
+    if values is not None:
+        statement = statement.values(**values)
+    return statement.on_conflict_do_nothing()
 
 
 def stored_variant(experiment_id: int, unit_id: str) -> str | None:
@@ -94,8 +100,8 @@ def stored_variant(experiment_id: int, unit_id: str) -> str | None:
 def assignment_for(rule: AssignmentRule, unit_id: str) -> str | None:
     """Return the unit's variant key (sticky), or None when it is not in the test.
 
-    Not committed: the caller's commit (the prediction log, the API view)
-    keeps the row.
+    Not committed: the caller commits (serving with the unit's exposure, the
+    API view).
     """
     unit_id = str(unit_id)
     stored = stored_variant(rule.experiment_id, unit_id)

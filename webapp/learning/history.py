@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from webapp.learning.partner_graph import PartnerGraph, pair_codes
+
 # Sorted keys are entity * KEY_SHIFT + time: 34 bits for days or seconds since 2000.
 KEY_SHIFT = np.int64(1 << 34)
 SECONDS_PER_DAY = 86_400
 # Smoothing priors: a newcomer is assumed average until evidence comes in.
 SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT = 0.5, 2.0
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
+# Shared-partner graphs kept per index (one per day asked about; serving asks today).
+MAX_CACHED_GRAPHS = 4
 
 
 @dataclass
@@ -159,11 +163,6 @@ def revision_changes(
     return first_out.astype(float), change_out
 
 
-def _pair_codes(influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
-    """Return one int64 code per (influencer, company) pair."""
-    return (influencer.astype(np.int64) << 31) | company.astype(np.int64)
-
-
 class HistoryIndex:
     """Answers point-in-time history queries over a fixed set of events."""
 
@@ -172,7 +171,7 @@ class HistoryIndex:
         ev = events
         self._inf_collabs = _Sorted.build(ev.collab_influencer, ev.collab_day)
         self._co_collabs = _Sorted.build(ev.collab_company, ev.collab_day)
-        self._pairs = np.unique(_pair_codes(ev.collab_influencer, ev.collab_company))
+        self._pairs = np.unique(pair_codes(ev.collab_influencer, ev.collab_company))
         self._pair_collabs = _Sorted.build(
             self._pair_id(ev.collab_influencer, ev.collab_company), ev.collab_day
         )
@@ -185,11 +184,11 @@ class HistoryIndex:
         self._co_ratings = _Sorted.build_revisions(
             ev.partner_company, ev.partner_second, ev.partner_rating, ev.partner_outcome
         )
-        self._final_sets: tuple[dict, dict] | None = None
+        self._graphs: dict[int | None, PartnerGraph] = {}
 
     def _pair_id(self, influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
         """Map pairs to dense ids; pairs never seen get an id past the known ones."""
-        codes = _pair_codes(influencer, company)
+        codes = pair_codes(influencer, company)
         if len(self._pairs) == 0:
             return np.zeros(len(codes), dtype=np.int64)
         position = np.searchsorted(self._pairs, codes)
@@ -245,12 +244,10 @@ class HistoryIndex:
             return result
         ev = self.events
         if len(ev.collab_day) == 0 or day.min() > ev.collab_day.max():
-            brands_of, influencers_of = self._all_sets()
-            for q in range(len(day)):
-                result[q] = _count_shared(
-                    int(influencer[q]), int(company[q]), brands_of, influencers_of
-                )
-            return result
+            return self.partner_graph(None).count(influencer, company)
+        if day.min() == day.max():
+            return self.partner_graph(int(day[0])).count(influencer, company)
+        # Many days (training): replay the events once, in day order.
         brands_of: dict[int, set[int]] = defaultdict(set)
         influencers_of: dict[int, set[int]] = defaultdict(set)
         order = np.argsort(ev.collab_day, kind="stable")
@@ -268,19 +265,22 @@ class HistoryIndex:
             )
         return result
 
-    def _all_sets(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-        """Return (brands per influencer, influencers per brand) over all events, cached."""
-        if self._final_sets is None:
-            brands_of: dict[int, set[int]] = defaultdict(set)
-            influencers_of: dict[int, set[int]] = defaultdict(set)
+    def partner_graph(self, day: int | None) -> PartnerGraph:
+        """Return who worked with whom strictly before ``day`` (None: ever), cached.
+
+        Serving asks for today over and over; a few days are kept.
+        """
+        graph = self._graphs.get(day)
+        if graph is None:
             ev = self.events
-            for i, c in zip(
-                ev.collab_influencer.tolist(), ev.collab_company.tolist(), strict=True
-            ):
-                brands_of[i].add(c)
-                influencers_of[c].add(i)
-            self._final_sets = (brands_of, influencers_of)
-        return self._final_sets
+            known = slice(None) if day is None else ev.collab_day < day
+            graph = PartnerGraph.build(
+                ev.collab_influencer[known], ev.collab_company[known]
+            )
+            if len(self._graphs) >= MAX_CACHED_GRAPHS:
+                self._graphs.clear()
+            self._graphs[day] = graph
+        return graph
 
 
 def _count_shared(i: int, c: int, brands_of: dict, influencers_of: dict) -> int:

@@ -9,7 +9,7 @@ from functools import cache
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.core.emails import lookup_key
@@ -134,9 +134,9 @@ class ApiToken(db.Model):
 
     @classmethod
     def find_active(cls, plain: str) -> ApiToken | None:
-        """Return the unrevoked token matching ``plain``, or None."""
+        """Return the unrevoked token matching ``plain`` with its user (one query), or None."""
         return db.session.scalar(
-            db.select(cls).where(
-                cls.token_hash == cls.hash(plain), cls.revoked_at.is_(None)
-            )
+            db.select(cls)
+            .options(joinedload(cls.user))
+            .where(cls.token_hash == cls.hash(plain), cls.revoked_at.is_(None))
         )

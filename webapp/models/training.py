@@ -164,9 +164,17 @@ class PredictionLog(db.Model):
         Index("ix_prediction_logs_pair", "influencer_id", "company_id"),
         Index("ix_prediction_logs_type_created", "model_type", "created_at"),
         Index("ix_prediction_logs_rollout", "rollout_id", "variant", "created_at"),
+        # The retention purge (oldest first) and time-window reads of every type.
+        Index("ix_prediction_logs_created", "created_at"),
+        # Live metrics per served version; deleting a version nulls its rows.
+        Index("ix_prediction_logs_version_created", "version_id", "created_at"),
+        # A retried bulk insert skips the rows already stored (never logged twice).
+        Index("uq_prediction_logs_prediction_id", "prediction_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Given when the prediction is served; None on rows logged before it existed.
+    prediction_id: Mapped[str | None] = mapped_column(String(32))
     model_type: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL")

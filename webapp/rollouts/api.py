@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, jsonify
 from sqlalchemy import func, select
 
-from webapp.experiments.api_docs import PAGE_PARAMETERS
+from webapp.core.pagination import API_PAGE_PARAMETERS as PAGE_PARAMETERS
 from webapp.extensions import db
 from webapp.models import Rollout, RolloutEvent
 from webapp.registry.versions import RegistryActionError

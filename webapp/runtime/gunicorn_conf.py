@@ -2,7 +2,8 @@
 
 The master gets a parent-death signal from the supervisor, but that setting
 does not survive fork: each worker asks for its own, so no web worker outlives
-the master even when the master is killed with SIGKILL.
+the master even when the master is killed with SIGKILL. A stopping worker
+writes the prediction-log rows it still holds.
 """
 
 from __future__ import annotations
@@ -13,3 +14,14 @@ from webapp.runtime import processes
 def post_fork(server, worker) -> None:
     """Make a fresh gunicorn worker die with its master."""
     processes.die_with(server.pid)
+
+
+def worker_exit(server, worker) -> None:
+    """Write the prediction-log rows a stopping worker still holds (atexit does too)."""
+    from flask import Flask
+
+    from webapp.serving import prediction_log
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        prediction_log.buffer(app).stop()

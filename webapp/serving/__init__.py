@@ -2,7 +2,8 @@
 
 ``predict_pairs`` answers with fresh features; ``rank_influencers`` and
 ``rank_companies`` score every candidate in one vectorised pass over a cached
-candidate pool. Every served prediction is written to the prediction log.
+candidate pool. Every served prediction is written to the prediction log
+(queued, and inserted in bulk off the request path: ``prediction_log``).
 Niche forecasts (the trend type) are served by ``forecasts``, shown by
 ``views`` (/trends) and answered by ``api`` (GET /api/v1/trends).
 """
@@ -20,14 +21,17 @@ from webapp.core.taxonomy import OPEN_STATUSES
 from webapp.extensions import db
 from webapp.learning.features import as_snapshot
 from webapp.models import Collaboration, Company, Influencer
-from webapp.serving import interleaved, pools
+from webapp.serving import interleaved, pools, prediction_log
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
     factors,
+    log_entries,
     log_predictions,
     result,
+    score_routed,
     score_rows,
+    usable_version,
 )
 from webapp.serving.state import serving_state
 
@@ -58,7 +62,8 @@ def predict_pairs(
     """Predict success for each (influencer, company) pair, in order.
 
     Each pair is routed by its company (the subject), so a brand sees one model
-    version consistently.
+    version consistently; the pairs of every subject routed alike (the same
+    version and variant) are scored and explained in one model call.
     """
     if not pairs:
         return []
@@ -68,12 +73,19 @@ def predict_pairs(
     by_subject: dict[str, list[int]] = defaultdict(list)
     for k, (_, company) in enumerate(pairs):
         by_subject[company.external_id].append(k)
-    answers: list[dict[str, Any]] = [{}] * len(pairs)
+    routes: dict[tuple, tuple] = {}
+    by_route: dict[tuple, list[int]] = defaultdict(list)
     for subject, members in by_subject.items():
+        routed = usable_version(subject)
+        key = (routed.version, routed.variant, routed.reason, routed.rollout)
+        routes.setdefault(key, routed)
+        by_route[key].extend(members)
+    answers: list[dict[str, Any]] = [{}] * len(pairs)
+    logged: list[dict[str, Any]] = []
+    for key, members in by_route.items():
         sub = rows[members]
-        scored = score_rows(sub, subject, explain=True)
+        scored = score_routed(sub, routes[key], explain=True)
         contribution = scored.contributions
-        served = []
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
@@ -81,8 +93,16 @@ def predict_pairs(
                 "company_id": company.external_id,
                 **result(scored, local, sub[local], contribution[local]),
             }
-            served.append((local, influencer.id, company.id))
-        log_predictions(scored, served, subject, source)
+        logged += log_entries(
+            scored,
+            [
+                (local, pairs[k][0].id, pairs[k][1].id)
+                for local, k in enumerate(members)
+            ],
+            [pairs[k][1].external_id for k in members],
+            source,
+        )
+    prediction_log.write(logged)
     return answers
 
 

@@ -159,7 +159,9 @@ def predict_match_batch():
             "error": "not_found",
             "details": found.unknown([pair]),
         }
-        for pair in pairs
+        if row is None
+        else {}
+        for pair, row in zip(pairs, rows, strict=True)
     ]
     for k, answer in zip(known, predicted, strict=True):
         answers[k] = answer

@@ -80,9 +80,10 @@ def team_scores(experiment: RunningExperiment, rows: np.ndarray) -> dict[str, Sc
 def record_impressions(
     experiment: RunningExperiment, subject: str, shown: list[tuple[str, str]]
 ) -> None:
-    """Store each ``(item, team)`` the unit is shown for the first time; expose it.
+    """Store each ``(item, team)`` the unit is shown for the first time; expose it; commit.
 
-    Not committed: the prediction log's commit keeps the rows.
+    The prediction log is written off the request path, so this commits its own
+    rows (and the unit's first assignment, stored just before).
     """
     now = utcnow()
     for item, team in shown:
@@ -99,6 +100,7 @@ def record_impressions(
             )
         )
     serving_state().exposures.expose(experiment, subject)
+    db.session.commit()
 
 
 def ranked_list(

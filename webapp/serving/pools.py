@@ -81,6 +81,7 @@ class CandidatePool:
         inf_ids, inf_profiles = loaders.current_profiles("influencer")
         co_ids, co_profiles = loaders.current_profiles("company")
         history = HistoryIndex(loaders.load_events(min_rating))
+        history.partner_graph(today_day())  # built here, not by the first request
         return cls(
             built_at=time.monotonic(),
             influencer_ids=inf_ids,

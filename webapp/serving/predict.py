@@ -194,8 +194,23 @@ def score_rows(
     Whatever goes wrong with a model (its artifact refused, or any error while
     it predicts) the fallback answers, and the failure is logged and recorded.
     """
-    version, artifact, variant, reason, rollout = usable_version(subject, unit=unit)
-    return score_with(rows, version, artifact, variant, reason, explain, rollout)
+    return score_routed(rows, usable_version(subject, unit=unit), explain)
+
+
+def score_routed(rows: np.ndarray, routed: Usable, explain: bool = False) -> Scored:
+    """Score feature rows with what ``usable_version`` returned (see ``score_rows``).
+
+    Subjects routed alike are scored together in one model call.
+    """
+    return score_with(
+        rows,
+        routed.version,
+        routed.artifact,
+        routed.variant,
+        routed.reason,
+        explain,
+        routed.rollout,
+    )
 
 
 def score_with(
@@ -292,27 +307,41 @@ def result(
     }
 
 
+def log_entries(
+    scored: Scored,
+    served: list[tuple[int, int, int]],
+    subject: str | list[str],
+    source: str,
+) -> list[dict[str, Any]]:
+    """Return one log row per served (row index, influencer id, company id).
+
+    :param subject: the routing subject of every row, or of each row in order.
+    """
+    subjects = [subject] * len(served) if isinstance(subject, str) else subject
+    return [
+        prediction_log.entry(
+            MATCH_TYPE,
+            scored.version,
+            row_subject,
+            source,
+            score=float(scored.probability[i]),
+            confidence=float(scored.confidence[i]),
+            variant=scored.variant,
+            rollout_id=scored.rollout,
+            influencer_id=influencer_id,
+            company_id=company_id,
+        )
+        for (i, influencer_id, company_id), row_subject in zip(
+            served, subjects, strict=True
+        )
+    ]
+
+
 def log_predictions(
     scored: Scored,
     served: list[tuple[int, int, int]],
     subject: str,
     source: str,
 ) -> None:
-    """Write one PredictionLog row per served (row index, influencer id, company id); commit."""
-    prediction_log.write(
-        [
-            prediction_log.entry(
-                MATCH_TYPE,
-                scored.version,
-                subject,
-                source,
-                score=float(scored.probability[i]),
-                confidence=float(scored.confidence[i]),
-                variant=scored.variant,
-                rollout_id=scored.rollout,
-                influencer_id=influencer_id,
-                company_id=company_id,
-            )
-            for i, influencer_id, company_id in served
-        ]
-    )
+    """Log one PredictionLog row per served (row index, influencer id, company id)."""
+    prediction_log.write(log_entries(scored, served, subject, source))

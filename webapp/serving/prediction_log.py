@@ -5,17 +5,28 @@ same way: which type and version answered (none: the fallback), for whom, the
 score and, as the type's outputs fill them, confidence, the interval with its
 nominal level, the level, and for series types the forecast points. Monitoring
 joins these rows with outcomes rated later.
+
+Each row gets a unique ``prediction_id`` and its ``created_at`` when it is
+served. With PREDICTION_LOG_FLUSH = "async" (the default) ``write`` only queues
+the rows and ``log_buffer`` inserts them in bulk off the request path; "sync"
+inserts and commits them in the request (tests that read the log at once).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from flask import Flask, current_app
 
+from webapp.core.timeutil import utcnow
+from webapp.experiments.units import insert_ignoring_conflict
 from webapp.extensions import db
 from webapp.models import PredictionLog
+from webapp.serving.log_buffer import LogBuffer
 from webapp.serving.routing import ServedVersion
+
+_KEY = "matchloop.prediction_log"
 
 
 def entry(
@@ -34,7 +45,7 @@ def entry(
     level: str | None = None,
     forecast: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Return one log row's values.
+    """Return one log row's values, stamped with a new prediction id and the time now.
 
     :param rollout_id: the staged rollout that routed it (``variant``: its arm).
     :param interval: ``(low, high, nominal level)`` when the prediction has one.
@@ -42,6 +53,8 @@ def entry(
     """
     low, high, nominal = interval if interval is not None else (None, None, None)
     return {
+        "prediction_id": uuid.uuid4().hex,
+        "created_at": utcnow(),
         "model_type": model_type,
         "version_id": version.id if version else None,
         "fallback": version is None,
@@ -62,7 +75,34 @@ def entry(
 
 
 def write(entries: list[dict[str, Any]]) -> None:
-    """Insert ``entries`` (from ``entry``) in one statement and commit."""
-    if entries:
-        db.session.execute(insert(PredictionLog), entries)
-        db.session.commit()
+    """Log ``entries`` (from ``entry``): queue them (async) or insert and commit (sync)."""
+    if not entries:
+        return
+    if current_app.config["PREDICTION_LOG_FLUSH"] == "async":
+        buffer().add(entries)
+        return
+    db.session.execute(insert_ignoring_conflict(PredictionLog), entries)
+    db.session.commit()
+
+
+def buffer(app: Flask | None = None) -> LogBuffer:
+    """Return the app's prediction-log buffer in this process, creating it on first use."""
+    app = app or current_app._get_current_object()
+    found = app.extensions.get(_KEY)
+    if found is None:
+        found = app.extensions.setdefault(
+            _KEY,
+            LogBuffer(
+                app,
+                float(app.config["PREDICTION_LOG_FLUSH_SECONDS"]),
+                int(app.config["PREDICTION_LOG_FLUSH_ROWS"]),
+            ),
+        )
+    return found
+
+
+def flush(app: Flask | None = None) -> int:
+    """Write the rows this process still holds now; return how many were written."""
+    app = app or current_app._get_current_object()
+    found = app.extensions.get(_KEY)
+    return found.flush() if found is not None else 0

@@ -214,12 +214,17 @@ class ExposureMemory:
         self._lock = Lock()
 
     def expose(self, experiment: RunningExperiment, unit_id: str) -> None:
-        """Record the unit's exposure unless this process already did."""
+        """Record the unit's exposure unless this process already did; commit.
+
+        The commit also keeps the unit's first assignment, stored just before:
+        the prediction log is written off the request path and commits nothing.
+        """
         marker = (experiment.rule.experiment_id, unit_id)
         with self._lock:
             if marker in self._exposed:
                 return
         record_exposure(experiment.rule.experiment_id, unit_id)
+        db.session.commit()
         with self._lock:
             if len(self._exposed) >= self.MAX_REMEMBERED:
                 self._exposed.clear()
@@ -240,8 +245,8 @@ def experiment_route(
 ) -> Route | None:
     """Return the variant of the first running experiment covering ``subject``, or None.
 
-    The unit gets its sticky assignment and is exposed (not committed: the
-    prediction log's commit keeps both).
+    The unit gets its sticky assignment and is exposed (both committed the
+    first time this process serves the unit).
     """
     for experiment in table.experiments:
         if (
