@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from webapp.models.accounts import ApiToken, User
+from webapp.models.audit import AuditEntry
 from webapp.models.demo import DemoGroundTruth
 from webapp.models.experiments import (
     Experiment,
@@ -25,6 +26,7 @@ from webapp.models.training import Deployment, ModelVersion, PredictionLog, Trai
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Collaboration",
     "Company",
     "DemoGroundTruth",

@@ -15,6 +15,7 @@ from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.monitoring import reference
+from webapp.operations import audit
 from webapp.registry import artifacts
 from webapp.registry.artifacts import StoredArtifact
 from webapp.registry.contract import SeriesData, TrainingData, TrainResult
@@ -264,6 +265,7 @@ def promote(
     if worse is not None and not confirm_worse:
         raise ConfirmationNeeded(worse)
     deployment = _activate(version, actor, "promote", note)
+    _audit("model.promote", deployment, version, actor)
     db.session.commit()
     return deployment
 
@@ -290,8 +292,26 @@ def archive(
         note=note,
     )
     db.session.add(deployment)
+    _audit("model.archive", deployment, version, actor)
     db.session.commit()
     return deployment
+
+
+def _audit(
+    action: str,
+    deployment: Deployment,
+    version: ModelVersion,
+    actor: User | None,
+    **details,
+) -> None:
+    """Add the audit row of a registry action (committed with it)."""
+    audit.record(
+        action,
+        "model_version",
+        version.id,
+        actor,
+        {"version": version.label, "note": deployment.note, **details},
+    )
 
 
 def rollback_target(model_type: str) -> ModelVersion | None:
@@ -334,6 +354,7 @@ def rollback(
     deployment = _activate(
         target, actor, "rollback", note or f"rolled back from {current.label}"
     )
+    _audit("model.rollback", deployment, target, actor, rolled_back=current.label)
     db.session.commit()
     return deployment
 

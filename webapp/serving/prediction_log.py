@@ -15,6 +15,7 @@ from sqlalchemy import insert
 
 from webapp.extensions import db
 from webapp.models import PredictionLog
+from webapp.operations import metrics
 from webapp.serving.routing import ServedVersion
 
 
@@ -41,6 +42,8 @@ def entry(
     :param forecast: ``[{"period_start", "value", "lower", "upper"}, ...]``.
     """
     low, high, nominal = interval if interval is not None else (None, None, None)
+    # A row is built only for a prediction being served: count it (in memory).
+    metrics.note_prediction(model_type, version.version if version else None)
     return {
         "model_type": model_type,
         "version_id": version.id if version else None,
