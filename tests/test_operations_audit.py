@@ -219,6 +219,8 @@ def test_audit_api_filters_and_pages(api, log, world):
         "page=abc",
         "since=2026-13-01",
         "since=20260101",
+        "until=9999-12-31",
+        "since=0001-01-01",
         "until=2026-01-01&since=2026-02-01",
         "actor=" + "x" * 300,
         "actor=",

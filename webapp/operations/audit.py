@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from webapp.core.forms import EARLIEST_DATE, LATEST_DATE
 from webapp.extensions import db
 from webapp.models import AuditEntry, User
 
@@ -88,6 +89,10 @@ class Filters:
         found = []
         if self.action is not None and self.action not in ACTIONS:
             found.append({"path": "action", "message": "not a recorded action"})
+        for name in ("since", "until"):
+            day = getattr(self, name)
+            if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+                found.append({"path": name, "message": "days go from 1900 to 2999"})
         if self.since and self.until and self.since > self.until:
             found.append({"path": "until", "message": "until is before since"})
         return found
