@@ -567,6 +567,17 @@ CASES |= {
         "GET", "/rollouts/999", 404, token=c.tokens["admin"]
     ),
 }
+EXAMPLES[("get", "/audit")] = ("/audit?action=model.promote&page=1", {})
+ADMIN_ONLY.add(("get", "/audit"))
+CASES |= {
+    ("get", "/audit", 200): lambda c: example(c, ("get", "/audit"), 200),
+    ("get", "/audit", 400): lambda c: c.api.call(
+        "GET", "/audit?actor=%00", 400, token=c.tokens["admin"]
+    ),
+    ("get", "/audit", 422): lambda c: c.api.call(
+        "GET", "/audit?since=2026-02-30", 422, token=c.tokens["admin"]
+    ),
+}
 _BEFORE = {
     "start": ((), ("start",)),
     "pause": (("start",), ()),

@@ -113,6 +113,10 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_INTERVAL": 60,
     # seconds between evaluations of running rollouts (advance, hold, roll back)
     "ROLLOUT_EVALUATION_INTERVAL": 60,
+    # serve /metrics (Prometheus text format); off answers 404
+    "METRICS_ENABLED": False,
+    # bearer token a Prometheus scraper sends to /metrics (an admin's API token works too)
+    "METRICS_TOKEN": None,
     # Python logging level name for the app, workers and scheduler
     "LOG_LEVEL": "INFO",
     # send session cookies over HTTPS only (forced on in production)

@@ -73,7 +73,12 @@ def create_token_command(email, name) -> None:
     user = User.by_email(email)
     if user is None:
         raise click.ClickException(f"no user with email {email.strip().lower()}")
+    from webapp.operations import audit
+
     row, plain = ApiToken.issue(user, name=name.strip()[:80])
+    db.session.flush()
+    details = {"user": user.email, "name": row.name, "prefix": row.prefix}
+    audit.record("token.create", "api_token", row.id, None, details, via="cli")
     db.session.commit()
     # The token alone on stdout (TOKEN=$(flask create-token ...)); the hint on stderr.
     click.echo(plain)
@@ -126,7 +131,11 @@ def revoke_token_command(prefix_or_id) -> None:
     if token.revoked_at is not None:
         click.echo(f"Token {token.id} ({token.prefix}...) was already revoked.")
         return
+    from webapp.operations import audit
+
     token.revoked_at = utcnow()
+    details = {"user": token.user.email, "prefix": token.prefix}
+    audit.record("token.revoke", "api_token", token.id, None, details, via="cli")
     db.session.commit()
     click.echo(f"Revoked token {token.id} ({token.prefix}...) of {token.user.email}.")
 

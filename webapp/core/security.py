@@ -18,7 +18,8 @@ MAX_NEXT_LENGTH = 2000
 
 # Endpoints reachable without a session. The API authenticates with bearer tokens.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-TOKEN_BLUEPRINTS = {"api"}
+# Blueprints that check a bearer token themselves (the API, the Prometheus scrape).
+TOKEN_BLUEPRINTS = {"api", "metrics"}
 
 
 def init_app(app: Flask) -> None:

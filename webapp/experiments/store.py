@@ -30,6 +30,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.experiments import EXPERIMENT_KINDS, EXPERIMENT_UNITS
+from webapp.operations import audit
 from webapp.registry import versions as registry
 from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
@@ -268,6 +269,13 @@ def record(
         created_at=utcnow(),
     )
     db.session.add(entry)
+    audit.record(
+        f"experiment.{action}",
+        "experiment",
+        experiment.key,
+        actor,
+        {"changes": entry.changes, "warnings": entry.warnings},
+    )
     return entry
 
 

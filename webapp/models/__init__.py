@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import ApiToken, User
 from webapp.models.artifacts import ArtifactBlob
+from webapp.models.audit import AuditEntry
 from webapp.models.demo import DemoGroundTruth
 from webapp.models.experiments import (
     Experiment,
@@ -27,6 +28,7 @@ from webapp.models.training import Deployment, ModelVersion, PredictionLog, Trai
 __all__ = [
     "ApiToken",
     "ArtifactBlob",
+    "AuditEntry",
     "Collaboration",
     "Company",
     "DemoGroundTruth",

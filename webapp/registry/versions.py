@@ -15,6 +15,7 @@ from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.monitoring import reference
+from webapp.operations import audit
 from webapp.registry import artifacts
 from webapp.registry.artifact_store import artifact_store
 from webapp.registry.artifacts import StoredArtifact
@@ -268,6 +269,7 @@ def promote(
     if worse is not None and not confirm_worse:
         raise ConfirmationNeeded(worse)
     deployment = _activate(version, actor, "promote", note)
+    _audit("model.promote", deployment, version, actor)
     db.session.commit()
     return deployment
 
@@ -294,8 +296,26 @@ def archive(
         note=note,
     )
     db.session.add(deployment)
+    _audit("model.archive", deployment, version, actor)
     db.session.commit()
     return deployment
+
+
+def _audit(
+    action: str,
+    deployment: Deployment,
+    version: ModelVersion,
+    actor: User | None,
+    **details,
+) -> None:
+    """Add the audit row of a registry action (committed with it)."""
+    audit.record(
+        action,
+        "model_version",
+        version.id,
+        actor,
+        {"version": version.label, "note": deployment.note, **details},
+    )
 
 
 def rollback_target(model_type: str) -> ModelVersion | None:
@@ -338,6 +358,7 @@ def rollback(
     deployment = _activate(
         target, actor, "rollback", note or f"rolled back from {current.label}"
     )
+    _audit("model.rollback", deployment, target, actor, rolled_back=current.label)
     db.session.commit()
     return deployment
 

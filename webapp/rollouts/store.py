@@ -27,6 +27,7 @@ from webapp.experiments.store import pair_types, problem
 from webapp.extensions import db
 from webapp.models import ModelVersion, Rollout, RolloutEvent, User
 from webapp.models.rollouts import BREACH_ACTIONS, OPEN_ROLLOUT_STATUSES, ROLLOUT_UNITS
+from webapp.operations import audit
 from webapp.registry import versions as registry
 from webapp.rollouts.gates import DEFAULT_CALIBRATION_TOLERANCE
 from webapp.serving.coherence import routing_changed
@@ -217,6 +218,15 @@ def record(
         created_at=utcnow(),
     )
     db.session.add(event)
+    if actor is not None:
+        # An admin's hand; the periodic job's decisions live in the timeline.
+        audit.record(
+            f"rollout.{action}",
+            "rollout",
+            rollout.id,
+            actor,
+            {"reason": event.reason, "from": from_percent, "to": to_percent},
+        )
     return event
 
 

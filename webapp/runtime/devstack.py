@@ -108,7 +108,22 @@ def child_environment(app: Flask) -> dict[str, str]:
     if not app.config.get("REDIS_URL"):
         url = f"unix://{app.config['EMBEDDED_REDIS_SOCKET']}"
         env["MATCHLOOP_REDIS_URL"] = url
+    if app.config["METRICS_ENABLED"] and "PROMETHEUS_MULTIPROC_DIR" not in env:
+        env["PROMETHEUS_MULTIPROC_DIR"] = fresh_metrics_dir(Path(app.instance_path))
     return env
+
+
+def fresh_metrics_dir(instance: Path) -> str:
+    """Return an emptied instance/prometheus, where gunicorn's processes share metrics.
+
+    prometheus_client's multiprocess mode adds up every process's files; files of
+    a previous stack would count its processes again.
+    """
+    directory = instance / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return str(directory)
 
 
 def run(app: Flask, host: str, port: int, banner: list[str] | None = None) -> int:

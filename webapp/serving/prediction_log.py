@@ -23,6 +23,7 @@ from webapp.core.timeutil import utcnow
 from webapp.experiments.units import insert_ignoring_conflict
 from webapp.extensions import db
 from webapp.models import PredictionLog
+from webapp.operations import metrics
 from webapp.serving.log_buffer import LogBuffer
 from webapp.serving.routing import ServedVersion
 
@@ -52,6 +53,8 @@ def entry(
     :param forecast: ``[{"period_start", "value", "lower", "upper"}, ...]``.
     """
     low, high, nominal = interval if interval is not None else (None, None, None)
+    # A row is built only for a prediction being served: count it (in memory).
+    metrics.note_prediction(model_type, version.version if version else None)
     return {
         "prediction_id": uuid.uuid4().hex,
         "created_at": utcnow(),

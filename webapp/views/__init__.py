@@ -18,6 +18,8 @@ def blueprints() -> list[Blueprint]:
     from webapp.marketplace.views.matches import bp as matches_bp
     from webapp.marketplace.views.outcomes import bp as outcomes_bp
     from webapp.monitoring.views import bp as monitoring_bp
+    from webapp.operations.metrics import bp as metrics_bp
+    from webapp.operations.views import bp as operations_bp
     from webapp.registry.views import bp as models_bp
     from webapp.rollouts.views import bp as rollouts_bp
     from webapp.serving.views import bp as trends_bp
@@ -37,6 +39,8 @@ def blueprints() -> list[Blueprint]:
         experiments_bp,
         monitoring_bp,
         rollouts_bp,
+        operations_bp,
+        metrics_bp,
         trends_bp,
         api_bp,
         errors_bp,

@@ -20,6 +20,7 @@ from webapp.marketplace.importer import existing, references, writing
 from webapp.marketplace.importer.kinds import KINDS
 from webapp.marketplace.importer.reading import read_file
 from webapp.marketplace.importer.report import ImportReport, KindCounts, RowError
+from webapp.operations import audit
 
 __all__ = ["KINDS", "ImportReport", "KindCounts", "RowError", "import_files"]
 
@@ -49,6 +50,7 @@ def import_files(paths: Mapping[str, Path | str]) -> ImportReport:
         if report.errors:
             db.session.rollback()
         else:
+            _audit(paths, report)
             db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -57,6 +59,14 @@ def import_files(paths: Mapping[str, Path | str]) -> ImportReport:
     report.errors.sort(key=lambda error: (order[error.file], error.line or 0))
     report.elapsed = time.perf_counter() - started
     return report
+
+
+def _audit(paths: Mapping[str, Path | str], report: ImportReport) -> None:
+    """Add the audit row of a successful import (committed with its rows)."""
+    counts = {kind: str(counts) for kind, counts in report.counts.items()}
+    files = {kind: Path(path).name for kind, path in paths.items()}
+    details = {"files": files, "counts": counts, "revisions": report.revisions}
+    audit.record("import.csv", "import", None, None, details, via="cli")
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from webapp.core.taxonomy import COUNTRIES, NICHES
 from webapp.experiments import api_docs as experiment_docs
 from webapp.marketplace import lifecycle
 from webapp.monitoring import api_docs as monitoring_docs
+from webapp.operations import api_docs as audit_docs
 from webapp.registry.plugins import InstalledTypes, installed_types
 from webapp.rollouts import api_docs as rollout_docs
 from webapp.views.api import declared
@@ -277,6 +278,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
         **collaboration_paths(),
         **experiment_docs.paths(operation, ok),
         **monitoring_docs.paths(operation, ok, path_param),
+        **audit_docs.paths(operation, ok),
         **rollout_docs.paths(operation, ok, experiment_docs.PAGE_PARAMETERS),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
@@ -451,6 +453,7 @@ def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
                 **declared.schemas(types),
                 **experiment_docs.SCHEMAS,
                 **rollout_docs.SCHEMAS,
+                **audit_docs.SCHEMAS,
             },
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()
