@@ -415,3 +415,25 @@ def test_interleaving_results_of_a_fresh_experiment_are_empty(app):
     assert document["interleaving"]["units"] == 0
     assert [row["mean"] for row in document["variants"]] == [None, None]
     assert interleaving.preference({"a": 0, "b": 0}) is None
+
+
+def test_a_brand_sees_the_interleaved_list_on_find_influencers(
+    model_world, client, auth, make_user
+):
+    """The member's page shows the drafted list, the same on reload, and logs it."""
+    experiment = start_interleaving(model_world)
+    company = companies()[0]
+    make_user("brand@example.com", company=company)
+    auth.login("brand@example.com")
+    first = client.get("/matches/influencers")
+    assert first.status_code == 200
+    again = client.get("/matches/influencers").get_data(as_text=True)
+    shown = impressions(experiment)
+    mine = [item for (unit, item) in shown if unit == company.external_id]
+    assert mine and {shown[(company.external_id, i)] for i in mine} == {
+        "model",
+        "rules",
+    }
+    page = first.get_data(as_text=True)
+    order = sorted(mine, key=page.index)
+    assert order == sorted(mine, key=again.index)  # a reload shows the same list
