@@ -17,12 +17,12 @@ from werkzeug.routing import (
 )
 
 from webapp import create_app
+from webapp.core.security import TOKEN_BLUEPRINTS
 from webapp.extensions import db
 from webapp.models import User
 
 # Pages anyone may open; the JSON API (blueprint "api") authenticates by token.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-TOKEN_BLUEPRINTS = {"api"}
 # Values to put into URL arguments when we only care about who may reach a view.
 DUMMY_ARGS = {
     IntegerConverter: 1,
