@@ -187,21 +187,30 @@ def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any
             port, token, sample_pairs(40, seed=99), warm, []
         )  # both workers warm up
         _client_loop(port, token, sample_pairs(40, seed=98), warm, [])
-        results: list = []
-        errors: list = []
-        threads = [
-            threading.Thread(
-                target=_client_loop,
-                args=(port, token, sample_pairs(per_client, seed=k), results, errors),
-            )
-            for k in range(clients)
-        ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        return load(port, token, clients, per_client)
+
+
+def load(port: int, token: str, clients: int, per_client: int) -> dict[str, Any]:
+    """Send single-pair predictions from ``clients`` keep-alive client threads.
+
+    The threads are daemons, so Ctrl-C never waits for them.
+    """
+    results: list[float] = []
+    errors: list[int] = []
+    threads = [
+        threading.Thread(
+            target=_client_loop,
+            args=(port, token, sample_pairs(per_client, seed=k), results, errors),
+            daemon=True,
+        )
+        for k in range(clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
     return {
         "clients": clients,
         **percentiles(results),

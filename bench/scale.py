@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from contextlib import ExitStack
@@ -239,38 +238,6 @@ def until_all_serve(
     return seen
 
 
-def load(port: int, token: str, clients: int, per_client: int) -> dict[str, Any]:
-    """Send predictions from ``clients`` keep-alive clients; throughput and latency."""
-    results: list[float] = []
-    errors: list[int] = []
-    threads = [
-        threading.Thread(
-            target=latency._client_loop,
-            args=(
-                port,
-                token,
-                latency.sample_pairs(per_client, seed=k),
-                results,
-                errors,
-            ),
-            daemon=True,  # Ctrl-C must not wait for the clients
-        )
-        for k in range(clients)
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    return {
-        "clients": clients,
-        **latency.percentiles(results),
-        "throughput_per_s": round(len(results) / wall, 1),
-        "errors": len(errors),
-    }
-
-
 def rss_mb(pids: set[int]) -> dict[str, float]:
     """Return each process's resident memory in MB."""
     return {
@@ -335,7 +302,9 @@ def measure(args, stack: ExitStack, directory: Path) -> dict[str, Any]:
         until_all_serve(port, token, pids, 1, 120)
         rank_on_every_worker(port, token, pids)
         results["http"] = {
-            f"{clients}_clients": load(port, token, clients, args.requests // clients)
+            f"{clients}_clients": latency.load(
+                port, token, clients, args.requests // clients
+            )
             for clients in (8, 32)
         }
         second = db.session.scalar(

@@ -13,3 +13,8 @@ def utcnow() -> datetime:
 def start_of(day: date) -> datetime:
     """Return midnight UTC at the start of ``day``."""
     return datetime.combine(day, time.min)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """Return a naive UTC datetime as ISO 8601 with Z, as the JSON API writes times."""
+    return None if moment is None else moment.isoformat() + "Z"

@@ -14,6 +14,7 @@ from flask import current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from webapp.core.pagination import API_PAGE_PARAMETERS as PAGE_PARAMETERS
+from webapp.core.timeutil import iso_utc
 from webapp.experiments import outcomes, store, units
 from webapp.extensions import db
 from webapp.models import Experiment
@@ -23,11 +24,6 @@ from webapp.views.api.auth import api_user, own_ids, require_admin
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
 from webapp.views.api.validation import fail, json_body, query_args
-
-
-def stamp(moment) -> str | None:
-    """Return a UTC timestamp as ISO 8601 with Z (None stays None)."""
-    return None if moment is None else moment.isoformat() + "Z"
 
 
 def describe(experiment: Experiment) -> dict[str, Any]:
@@ -61,17 +57,17 @@ def describe(experiment: Experiment) -> dict[str, Any]:
             for variant in experiment.variants
         ],
         "shipped_variant": experiment.shipped_variant,
-        "created_at": stamp(experiment.created_at),
-        "started_at": stamp(experiment.started_at),
-        "stopped_at": stamp(experiment.stopped_at),
-        "concluded_at": stamp(experiment.concluded_at),
+        "created_at": iso_utc(experiment.created_at),
+        "started_at": iso_utc(experiment.started_at),
+        "stopped_at": iso_utc(experiment.stopped_at),
+        "concluded_at": iso_utc(experiment.concluded_at),
         "history": [
             {
                 "action": change.action,
                 "actor": change.actor.email if change.actor else None,
                 "changes": change.changes or {},
                 "warnings": change.warnings or [],
-                "created_at": stamp(change.created_at),
+                "created_at": iso_utc(change.created_at),
             }
             for change in experiment.changes
         ],

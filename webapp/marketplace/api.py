@@ -15,6 +15,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from sqlalchemy.orm import selectinload
 
+from webapp.core.timeutil import iso_utc
 from webapp.extensions import db
 from webapp.marketplace import lifecycle, ratings, timeline
 from webapp.models import Collaboration, Outcome, StatusChange, User
@@ -32,11 +33,6 @@ BODY_SCHEMAS = {
     "complete": "CompleteRequest",
     "cancel": "CancelRequest",
 }
-
-
-def stamp(moment) -> str | None:
-    """Return a stored UTC datetime as ISO 8601 with a Z, or None."""
-    return None if moment is None else moment.isoformat() + "Z"
 
 
 def find(external_id: str, user: User) -> Collaboration:
@@ -67,7 +63,7 @@ def rating(outcome: Outcome | None) -> dict[str, Any] | None:
         "would_collaborate_again": outcome.would_collaborate_again,
         "success_factors": list(outcome.success_factors or []),
         "feedback": outcome.feedback,
-        "rated_at": stamp(outcome.rated_at),
+        "rated_at": iso_utc(outcome.rated_at),
     }
 
 
@@ -81,7 +77,7 @@ def step(item: timeline.Step, viewer: User) -> dict[str, Any]:
         "by": item.by,
         "actor": change.actor.email if viewer.is_admin and change.actor else None,
         "note": change.note,
-        "at": stamp(change.created_at),
+        "at": iso_utc(change.created_at),
     }
 
 
@@ -115,7 +111,7 @@ def describe(collaboration: Collaboration, viewer: User) -> dict[str, Any]:
         "completed_on": collaboration.completed_on.isoformat()
         if collaboration.completed_on
         else None,
-        "cancelled_at": stamp(collaboration.cancelled_at),
+        "cancelled_at": iso_utc(collaboration.cancelled_at),
         "cancel_reason": collaboration.cancel_reason,
         "history": [step(item, viewer) for item in timeline.steps(collaboration)],
         "ratings": {

@@ -17,7 +17,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from webapp.core.timeutil import utcnow
+from webapp.core.timeutil import iso_utc, utcnow
 from webapp.extensions import db
 from webapp.models import (
     ModelVersion,
@@ -308,10 +308,10 @@ def compute(plugin: ModelType) -> dict[str, Any]:
         "title": plugin.title or plugin.name,
         "target": plugin.target,
         "kind": kind,
-        "generated_at": now.isoformat() + "Z",
+        "generated_at": iso_utc(now),
         "window_days": days,
         "windows": [
-            {"start": a.isoformat() + "Z", "end": b.isoformat() + "Z"}
+            {"start": iso_utc(a), "end": iso_utc(b)}
             for a, b in zip(edges, edges[1:], strict=False)
         ],
         "error_rates": rates,
@@ -339,9 +339,7 @@ def version_entry(plugin, kind, key, version, joined, logs, counts, count, limit
         "label": version.label if version else "rule-based fallback",
         "status": version.status if version else "fallback",
         "predictions": volume["total"],
-        "first_served_at": volume["first"].isoformat() + "Z"
-        if volume["first"]
-        else None,
+        "first_served_at": iso_utc(volume["first"]) if volume["first"] else None,
         "volume": volume["windows"],
         "overall": overall,
         "windows": windows,

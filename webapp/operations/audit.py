@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from webapp.core.forms import EARLIEST_DATE, LATEST_DATE
+from webapp.core.timeutil import iso_utc
 from webapp.extensions import db
 from webapp.models import AuditEntry, User
 
@@ -132,5 +133,5 @@ def describe(entry: AuditEntry) -> dict[str, Any]:
         "target_type": entry.target_type,
         "target_id": entry.target_id,
         "details": entry.details,
-        "created_at": entry.created_at.isoformat() + "Z",
+        "created_at": iso_utc(entry.created_at),
     }

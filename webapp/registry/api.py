@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, jsonify, url_for
 from sqlalchemy import select
 
+from webapp.core.timeutil import iso_utc
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion
 from webapp.registry import versions
@@ -44,7 +45,7 @@ def deployment_summary(deployment: Deployment) -> dict[str, Any]:
         "to_version": deployment.to_version.version if deployment.to_version else None,
         "actor": deployment.actor.email if deployment.actor else None,
         "note": deployment.note,
-        "created_at": deployment.created_at.isoformat() + "Z",
+        "created_at": iso_utc(deployment.created_at),
     }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
-from webapp.core.timeutil import utcnow
+from webapp.core.timeutil import iso_utc, utcnow
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, TrainingRun, User
 from webapp.monitoring import reference
@@ -412,8 +412,6 @@ def summary(
         "sha256": version.sha256,
         "size_bytes": version.size_bytes,
         "artifact_error": version.artifact_error,
-        "created_at": version.created_at.isoformat() + "Z",
-        "activated_at": version.activated_at.isoformat() + "Z"
-        if version.activated_at
-        else None,
+        "created_at": iso_utc(version.created_at),
+        "activated_at": iso_utc(version.activated_at),
     }

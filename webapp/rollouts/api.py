@@ -8,6 +8,7 @@ from flask import current_app, jsonify
 from sqlalchemy import func, select
 
 from webapp.core.pagination import API_PAGE_PARAMETERS as PAGE_PARAMETERS
+from webapp.core.timeutil import iso_utc
 from webapp.extensions import db
 from webapp.models import Rollout, RolloutEvent
 from webapp.registry.versions import RegistryActionError
@@ -19,11 +20,6 @@ from webapp.views.api.errors import ApiError
 from webapp.views.api.validation import fail, json_body, query_args
 
 
-def stamp(moment) -> str | None:
-    """Return a UTC timestamp as ISO 8601 with Z (None stays None)."""
-    return None if moment is None else moment.isoformat() + "Z"
-
-
 def describe_event(event: RolloutEvent) -> dict[str, Any]:
     """Return the JSON of one timeline entry."""
     return {
@@ -33,7 +29,7 @@ def describe_event(event: RolloutEvent) -> dict[str, Any]:
         "to_percent": event.to_percent,
         "reason": event.reason,
         "numbers": event.numbers or {},
-        "created_at": stamp(event.created_at),
+        "created_at": iso_utc(event.created_at),
     }
 
 
@@ -54,10 +50,10 @@ def describe(rollout: Rollout) -> dict[str, Any]:
         "guardrails": dict(rollout.guardrails),
         "on_breach": rollout.on_breach,
         "seed": rollout.seed,
-        "created_at": stamp(rollout.created_at),
-        "started_at": stamp(rollout.started_at),
-        "step_started_at": stamp(rollout.step_started_at),
-        "finished_at": stamp(rollout.finished_at),
+        "created_at": iso_utc(rollout.created_at),
+        "started_at": iso_utc(rollout.started_at),
+        "step_started_at": iso_utc(rollout.step_started_at),
+        "finished_at": iso_utc(rollout.finished_at),
         "timeline": [describe_event(event) for event in rollout.events],
     }
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from webapp.core.timeutil import utcnow
+from webapp.core.timeutil import iso_utc, utcnow
 from webapp.models import Rollout
 from webapp.registry.versions import RegistryActionError
 from webapp.rollouts import evidence, gates, store
@@ -87,11 +87,6 @@ class Decision:
     numbers: dict[str, Any] = field(default_factory=dict)
 
 
-def stamp(moment: datetime) -> str:
-    """Return a UTC moment as ISO 8601 with Z."""
-    return moment.isoformat() + "Z"
-
-
 def ready_at(
     started: datetime, hold: timedelta, min_outcomes: int, rated: list[datetime]
 ) -> datetime | None:
@@ -128,8 +123,8 @@ def assess(
     realised = next((g for g in checked if g.kind == "realised"), None)
     breached = gates.deciding(checked)
     numbers = {
-        "at": stamp(at),
-        "step_started_at": stamp(started),
+        "at": iso_utc(at),
+        "step_started_at": iso_utc(started),
         "held_minutes": round((at - started).total_seconds() / 60, 1),
         "hold_minutes": schedule.hold.total_seconds() / 60,
         "step_outcomes": step_outcomes(started, at, rated),
