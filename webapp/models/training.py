@@ -164,6 +164,10 @@ class PredictionLog(db.Model):
         Index("ix_prediction_logs_pair", "influencer_id", "company_id"),
         Index("ix_prediction_logs_type_created", "model_type", "created_at"),
         Index("ix_prediction_logs_rollout", "rollout_id", "variant", "created_at"),
+        # A shadow version scores each served row at most once.
+        Index(
+            "ux_prediction_logs_shadow_of", "shadow_of_id", "version_id", unique=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,6 +196,10 @@ class PredictionLog(db.Model):
     rollout_id: Mapped[int | None] = mapped_column(
         ForeignKey("rollouts.id", ondelete="SET NULL")
     )
-    # api, web, rank, batch
+    # api, web, rank, batch; "shadow" for a shadow version's score (never shown)
     source: Mapped[str] = mapped_column(String(16), default="api")
+    # A shadow score: the served row it scored again (same pair, same moment).
+    shadow_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prediction_logs.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
