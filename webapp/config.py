@@ -95,6 +95,10 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_INTERVAL": 60,
     # seconds between evaluations of running rollouts (advance, hold, roll back)
     "ROLLOUT_EVALUATION_INTERVAL": 60,
+    # seconds between shadow passes (a shadow version scores what was served since)
+    "SHADOW_INTERVAL": 60,
+    # most served predictions one shadow pass scores (the rest wait for the next)
+    "SHADOW_BATCH_SIZE": 5000,
     # Python logging level name for the app, workers and scheduler
     "LOG_LEVEL": "INFO",
     # send session cookies over HTTPS only (forced on in production)

@@ -30,6 +30,7 @@ from webapp.monitoring import alerts, drift, joins, live_features, outcomes, qua
 from webapp.monitoring.reference import REFERENCE_KEY
 from webapp.registry.contract import ModelType, Subject
 from webapp.registry.plugins import installed_types
+from webapp.serving.prediction_log import served
 
 _CACHE_KEY = "matchloop.monitoring"
 
@@ -99,7 +100,9 @@ def forecast_pairs(model_type: str) -> pd.DataFrame:
             PredictionLog.forecast,
         )
         .where(
-            PredictionLog.model_type == model_type, PredictionLog.forecast.is_not(None)
+            PredictionLog.model_type == model_type,
+            PredictionLog.forecast.is_not(None),
+            served(),
         )
         .order_by(PredictionLog.created_at, PredictionLog.id)
     ).all()
@@ -165,13 +168,15 @@ def volumes(model_type: str, edges: list[datetime]) -> dict[int, dict[str, Any]]
     per_window = db.session.execute(
         select(key, window, func.count())
         .where(
-            PredictionLog.model_type == model_type, PredictionLog.created_at >= edges[0]
+            PredictionLog.model_type == model_type,
+            PredictionLog.created_at >= edges[0],
+            served(),
         )
         .group_by(key, window)
     ).all()
     totals = db.session.execute(
         select(key, func.count(), func.min(PredictionLog.created_at))
-        .where(PredictionLog.model_type == model_type)
+        .where(PredictionLog.model_type == model_type, served())
         .group_by(key)
     ).all()
     found: dict[int, dict[str, Any]] = {

@@ -5,17 +5,29 @@ same way: which type and version answered (none: the fallback), for whom, the
 score and, as the type's outputs fill them, confidence, the interval with its
 nominal level, the level, and for series types the forecast points. Monitoring
 joins these rows with outcomes rated later.
+
+A shadow version's scores live in the same table with source ``SHADOW_SOURCE``
+(and ``shadow_of_id``, the served row they scored again); they were never
+shown, so every reader of served predictions filters with ``served()``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, insert
 
 from webapp.extensions import db
 from webapp.models import PredictionLog
 from webapp.serving.routing import ServedVersion
+
+# The source of a shadow version's score: logged, never shown, never evidence.
+SHADOW_SOURCE = "shadow"
+
+
+def served() -> ColumnElement[bool]:
+    """Return the clause that keeps served predictions (leaves shadow scores out)."""
+    return PredictionLog.source != SHADOW_SOURCE
 
 
 def entry(
