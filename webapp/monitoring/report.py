@@ -24,9 +24,18 @@ from webapp.models import (
     NicheActivity,
     OutcomeRevision,
     PredictionLog,
+    ShadowPeriod,
     StatusChange,
 )
-from webapp.monitoring import alerts, drift, joins, live_features, outcomes, quality
+from webapp.monitoring import (
+    alerts,
+    drift,
+    joins,
+    live_features,
+    outcomes,
+    quality,
+    shadow,
+)
 from webapp.monitoring.reference import REFERENCE_KEY
 from webapp.registry.contract import ModelType, Subject
 from webapp.registry.plugins import installed_types
@@ -244,6 +253,9 @@ def fingerprint() -> tuple:
             StatusChange.id,
             NicheActivity.id,
             ModelVersion.id,
+            ShadowPeriod.id,
+            ShadowPeriod.last_pass_at,
+            ShadowPeriod.stopped_at,
         )
     ) + (
         db.session.scalar(select(func.count()).where(ModelVersion.status == "active")),
@@ -324,6 +336,7 @@ def compute(plugin: ModelType) -> dict[str, Any]:
         "alerts": type_alerts
         + [a | {"version": e["label"]} for e in entries for a in e["alerts"]],
         "thresholds": vars(limits),
+        "shadow": shadow.comparison(plugin, kind, figures),
     }
 
 
