@@ -21,6 +21,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.registry.views import bp as models_bp
     from webapp.rollouts.views import bp as rollouts_bp
     from webapp.serving.views import bp as trends_bp
+    from webapp.shadow.views import bp as shadow_bp
     from webapp.views.api import bp as api_bp
     from webapp.views.auth import bp as auth_bp
     from webapp.views.errors import bp as errors_bp
@@ -37,6 +38,7 @@ def blueprints() -> list[Blueprint]:
         experiments_bp,
         monitoring_bp,
         rollouts_bp,
+        shadow_bp,
         trends_bp,
         api_bp,
         errors_bp,
