@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from shadow_support import TYPE, active_and_candidate, some_pairs
@@ -168,3 +170,29 @@ def test_starting_twice_or_shadowing_the_active_version_is_refused(app, shadowin
     predict_pairs(some_pairs(2, offset=5))
     assert scheduled.score_shadows() == 0  # a stopped period scores nothing
     assert store.shadowed_minutes(candidate.id) >= 0
+
+
+def test_two_simultaneous_passes_score_each_row_once(app, shadowing):
+    active, candidate, period, pairs = shadowing
+    barrier = threading.Barrier(2)
+    results: list[int | str] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(scoring.run_pass(period.id))
+            except Exception as error:  # reported below, with its type
+                results.append(f"{type(error).__name__}: {error}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results, key=str) == [0, 12], results
+    assert len(shadow_rows()) == 12
+    db.session.expire_all()
+    assert db.session.get(ShadowPeriod, period.id).scored == 12
