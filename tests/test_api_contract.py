@@ -593,6 +593,58 @@ for _action, (_ready, _wrong) in _BEFORE.items():
         "POST", f"/rollouts/999/{a}", 404, token=c.tokens["admin"]
     )
 
+SHADOWS = "/models/{model_type}/shadow"
+SHADOW = "/models/{model_type}/versions/{version}/shadow"
+EXAMPLES |= {
+    ("get", SHADOWS): ("/models/match_success/shadow", {}),
+    ("post", f"{SHADOW}/start"): ("/models/match_success/versions/2/shadow/start", {}),
+    ("post", f"{SHADOW}/stop"): ("/models/match_success/versions/2/shadow/stop", {}),
+}
+ADMIN_ONLY |= {key for key in EXAMPLES if "shadow" in key[1]}
+
+
+def shadow_case(status: int, tail: str, moves: tuple[str, ...] = ()):
+    """Return a case: v1 active, v2 candidate, v2's shadow moved by ``moves``, then ``tail``."""
+
+    def case(ctx):
+        from rollout_support import active_and_candidate
+
+        active_and_candidate()
+        url = "/models/match_success/versions/2/shadow"
+        for move in moves:
+            ctx.api.call("POST", f"{url}/{move}", 201, token=ctx.tokens["admin"])
+        if tail == "list":
+            return ctx.api.call(
+                "GET", "/models/match_success/shadow", status, token=ctx.tokens["admin"]
+            )
+        return ctx.api.call("POST", f"{url}/{tail}", status, token=ctx.tokens["admin"])
+
+    return case
+
+
+CASES |= {
+    ("get", SHADOWS, 200): shadow_case(200, "list", ("start",)),
+    ("get", SHADOWS, 404): lambda c: c.api.call(
+        "GET", "/models/nope/shadow", 404, token=c.tokens["admin"]
+    ),
+    ("post", f"{SHADOW}/start", 201): shadow_case(201, "start"),
+    ("post", f"{SHADOW}/start", 409): shadow_case(409, "start", ("start",)),
+    ("post", f"{SHADOW}/start", 404): lambda c: c.api.call(
+        "POST",
+        "/models/match_success/versions/99/shadow/start",
+        404,
+        token=c.tokens["admin"],
+    ),
+    ("post", f"{SHADOW}/stop", 200): shadow_case(200, "stop", ("start",)),
+    ("post", f"{SHADOW}/stop", 409): shadow_case(409, "stop"),
+    ("post", f"{SHADOW}/stop", 404): lambda c: c.api.call(
+        "POST",
+        "/models/nope/versions/2/shadow/stop",
+        404,
+        token=c.tokens["admin"],
+    ),
+}
+
 
 for _key in EXAMPLES:
     CASES[(*_key, 429)] = lambda c, k=_key: too_many(c, k)
@@ -659,6 +711,7 @@ def test_every_api_route_is_documented_and_nothing_else(app):
                 template = template.replace("<external_id>", "{external_id}")
                 template = template.replace("<key>", "{key}")
                 template = template.replace("<int:rollout_id>", "{rollout_id}")
+                template = template.replace("<int:version>", "{version}")
                 for method in rule.methods - {"HEAD", "OPTIONS"}:
                     routes.add((method.lower(), template))
     documented = {(m, t) for m, t, _ in documented_responses(document(app))}

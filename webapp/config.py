@@ -117,6 +117,10 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ENABLED": False,
     # bearer token a Prometheus scraper sends to /metrics (an admin's API token works too)
     "METRICS_TOKEN": None,
+    # seconds between shadow passes (a shadow version scores what was served since)
+    "SHADOW_INTERVAL": 60,
+    # most served predictions one shadow pass scores (the rest wait for the next)
+    "SHADOW_BATCH_SIZE": 5000,
     # Python logging level name for the app, workers and scheduler
     "LOG_LEVEL": "INFO",
     # send session cookies over HTTPS only (forced on in production)

@@ -16,6 +16,7 @@ from webapp.models import PredictionLog, Rollout, TrainingRun
 from webapp.models.training import ACTIVE_RUN_STATUSES
 from webapp.rollouts import evaluation
 from webapp.runtime import jobs
+from webapp.shadow import scoring
 
 log = logging.getLogger(__name__)
 # A queued run whose job Redis no longer knows is given this long before it is failed.
@@ -123,6 +124,24 @@ def evaluate_rollouts() -> int:
     return changed
 
 
+def score_shadows() -> int:
+    """Take one shadow pass of every open shadow period; return the rows scored.
+
+    A failed pass is marked on its period and the others still run; then the
+    job raises, naming every failure, so RQ records the job as failed.
+    """
+    scored, failures = 0, []
+    for period_id in scoring.open_period_ids():
+        try:
+            scored += scoring.run_pass(period_id)
+        except scoring.ShadowPassFailed as error:
+            log.error("shadow period %s: pass failed: %s", period_id, error)
+            failures.append(f"period {period_id}: {error}")
+    if failures:
+        raise scoring.ShadowPassFailed("; ".join(failures))
+    return scored
+
+
 def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the periodic jobs and their intervals for ``make_scheduler``."""
     every = int(config["SCHEDULER_INTERVAL"])
@@ -134,4 +153,5 @@ def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
             "func": evaluate_rollouts,
             "interval": int(config["ROLLOUT_EVALUATION_INTERVAL"]),
         },
+        {"func": score_shadows, "interval": int(config["SHADOW_INTERVAL"])},
     ]

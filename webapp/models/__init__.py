@@ -23,6 +23,7 @@ from webapp.models.marketplace import (
     StatusChange,
 )
 from webapp.models.rollouts import Rollout, RolloutEvent
+from webapp.models.shadow import ShadowPeriod
 from webapp.models.training import Deployment, ModelVersion, PredictionLog, TrainingRun
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ProfileRevision",
     "Rollout",
     "RolloutEvent",
+    "ShadowPeriod",
     "StatusChange",
     "TrainingRun",
     "User",

@@ -53,6 +53,8 @@ class Rollout(db.Model):
     # {"tolerance": relative worsening allowed, "alpha": significance level}.
     guardrails: Mapped[dict[str, Any]] = mapped_column(JSON)
     on_breach: Mapped[str] = mapped_column(String(16), default="rollback")
+    # Minutes the candidate must have run in shadow before the rollout may start.
+    shadow_minutes: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     # The hash seed of the bucketing: fixed for the rollout's life, so a unit
     # admitted at a small share stays admitted at every larger one.

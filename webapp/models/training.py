@@ -170,6 +170,10 @@ class PredictionLog(db.Model):
         Index("ix_prediction_logs_version_created", "version_id", "created_at"),
         # A retried bulk insert skips the rows already stored (never logged twice).
         Index("uq_prediction_logs_prediction_id", "prediction_id", unique=True),
+        # A shadow version scores each served row at most once.
+        Index(
+            "ux_prediction_logs_shadow_of", "shadow_of_id", "version_id", unique=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,6 +204,10 @@ class PredictionLog(db.Model):
     rollout_id: Mapped[int | None] = mapped_column(
         ForeignKey("rollouts.id", ondelete="SET NULL")
     )
-    # api, web, rank, batch
+    # api, web, rank, batch; "shadow" for a shadow version's score (never shown)
     source: Mapped[str] = mapped_column(String(16), default="api")
+    # A shadow score: the served row it scored again (same pair, same moment).
+    shadow_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prediction_logs.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -54,13 +54,47 @@ VERSION = {
         "alerts": {"type": "array", "items": ALERT},
     },
 }
+SHADOW = {
+    "type": "object",
+    "required": [
+        *("key", "version", "label", "status", "scored", "served_by"),
+        *("period", "shadow", "serving"),
+    ],
+    "properties": {
+        "key": {"type": "integer", "description": "The shadow version's id."},
+        "version": {"type": "integer"},
+        "label": {"type": "string"},
+        "status": {"type": "string"},
+        "scored": {
+            "type": "integer",
+            "description": "Served requests this version scored in shadow.",
+        },
+        "served_by": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "Keys of the versions that served those requests "
+            "(0: the fallback).",
+        },
+        "period": {
+            "type": ["object", "null"],
+            "description": "Its latest shadow period: running, started_at, "
+            "stopped_at, minutes (all periods), last_pass_at, last_pass_status "
+            "(succeeded | failed), last_pass_error.",
+        },
+        "shadow": FIGURES,
+        "serving": {
+            **FIGURES,
+            "description": "The same figures for what served the same requests.",
+        },
+    },
+}
 SCHEMAS: dict[str, Any] = {
     "Monitoring": {
         "type": "object",
         "required": [
             *("model_type", "title", "target", "kind", "generated_at"),
             *("window_days", "windows", "error_rates", "versions", "alerts"),
-            "thresholds",
+            *("thresholds", "shadow"),
         ],
         "properties": {
             "model_type": {"type": "string"},
@@ -96,6 +130,13 @@ SCHEMAS: dict[str, Any] = {
             "versions": {"type": "array", "items": VERSION},
             "alerts": {"type": "array", "items": ALERT},
             "thresholds": {"type": "object"},
+            "shadow": {
+                "type": "array",
+                "items": SHADOW,
+                "description": "Shadow versions against serving on the same "
+                "requests and the outcomes rated after them; shadow scores were "
+                "never shown and are left out of every figure above.",
+            },
         },
     }
 }

@@ -125,3 +125,42 @@ def drift_chart(entry: dict[str, Any], threshold: float) -> dict[str, Any] | Non
         y_label="PSI",
         labels=names,
     )
+
+
+def shadow_calibration_chart(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """Return a shadow version's calibration beside serving's on the same requests."""
+    sides = [
+        (entry["label"], entry["shadow"]),
+        ("serving (the same requests, as served)", entry["serving"]),
+    ]
+    datasets = [
+        {
+            "label": label,
+            "data": [
+                {"x": p["predicted"], "y": p["observed"]}
+                for p in figures["calibration"]
+            ],
+            "kind": "line",
+        }
+        for label, figures in sides
+        if figures and figures.get("calibration")
+    ]
+    if not datasets:
+        return None
+    datasets.append(
+        {
+            "label": "perfectly calibrated",
+            "data": [{"x": 0, "y": 0}, {"x": 1, "y": 1}],
+            "kind": "line",
+            "dashed": True,
+        }
+    )
+    return chart_spec(
+        f"shadow-calibration-{entry['key']}",
+        f"Shadow: {entry['label']} against serving, observed success by "
+        "predicted decile",
+        "line",
+        datasets,
+        x_label="predicted probability",
+        y_label="observed success rate",
+    )

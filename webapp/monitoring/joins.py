@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.models import PredictionLog
 from webapp.monitoring.outcomes import Realised
+from webapp.serving.prediction_log import served
 
 FALLBACK_KEY = 0
 LOG_COLUMNS = (
@@ -34,7 +35,10 @@ LOG_COLUMNS = (
 
 
 def pair_logs(model_type: str) -> pd.DataFrame:
-    """Return the type's logged pair predictions (LOG_COLUMNS), oldest first."""
+    """Return the type's served pair predictions (LOG_COLUMNS), oldest first.
+
+    Shadow scores are left out (``monitoring.shadow`` compares them apart).
+    """
     rows = db.session.execute(
         select(
             func.coalesce(PredictionLog.version_id, FALLBACK_KEY),
@@ -50,6 +54,7 @@ def pair_logs(model_type: str) -> pd.DataFrame:
             PredictionLog.model_type == model_type,
             PredictionLog.influencer_id.is_not(None),
             PredictionLog.company_id.is_not(None),
+            served(),
         )
         .order_by(PredictionLog.created_at, PredictionLog.id)
     ).all()

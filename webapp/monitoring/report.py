@@ -24,12 +24,22 @@ from webapp.models import (
     NicheActivity,
     OutcomeRevision,
     PredictionLog,
+    ShadowPeriod,
     StatusChange,
 )
-from webapp.monitoring import alerts, drift, joins, live_features, outcomes, quality
+from webapp.monitoring import (
+    alerts,
+    drift,
+    joins,
+    live_features,
+    outcomes,
+    quality,
+    shadow,
+)
 from webapp.monitoring.reference import REFERENCE_KEY
 from webapp.registry.contract import ModelType, Subject
 from webapp.registry.plugins import installed_types
+from webapp.serving.prediction_log import served
 
 _CACHE_KEY = "matchloop.monitoring"
 
@@ -99,7 +109,9 @@ def forecast_pairs(model_type: str) -> pd.DataFrame:
             PredictionLog.forecast,
         )
         .where(
-            PredictionLog.model_type == model_type, PredictionLog.forecast.is_not(None)
+            PredictionLog.model_type == model_type,
+            PredictionLog.forecast.is_not(None),
+            served(),
         )
         .order_by(PredictionLog.created_at, PredictionLog.id)
     ).all()
@@ -165,13 +177,15 @@ def volumes(model_type: str, edges: list[datetime]) -> dict[int, dict[str, Any]]
     per_window = db.session.execute(
         select(key, window, func.count())
         .where(
-            PredictionLog.model_type == model_type, PredictionLog.created_at >= edges[0]
+            PredictionLog.model_type == model_type,
+            PredictionLog.created_at >= edges[0],
+            served(),
         )
         .group_by(key, window)
     ).all()
     totals = db.session.execute(
         select(key, func.count(), func.min(PredictionLog.created_at))
-        .where(PredictionLog.model_type == model_type)
+        .where(PredictionLog.model_type == model_type, served())
         .group_by(key)
     ).all()
     found: dict[int, dict[str, Any]] = {
@@ -239,6 +253,9 @@ def fingerprint() -> tuple:
             StatusChange.id,
             NicheActivity.id,
             ModelVersion.id,
+            ShadowPeriod.id,
+            ShadowPeriod.last_pass_at,
+            ShadowPeriod.stopped_at,
         )
     ) + (
         db.session.scalar(select(func.count()).where(ModelVersion.status == "active")),
@@ -319,6 +336,7 @@ def compute(plugin: ModelType) -> dict[str, Any]:
         "alerts": type_alerts
         + [a | {"version": e["label"]} for e in entries for a in e["alerts"]],
         "thresholds": vars(limits),
+        "shadow": shadow.comparison(plugin, kind, figures),
     }
 
 

@@ -47,6 +47,11 @@ def detail(model_type: str):
         error_windows=list(
             zip(figures["windows"], figures["error_rates"], strict=True)
         )[::-1],
+        shadow_charts={
+            entry["key"]: chart
+            for entry in figures["shadow"]
+            if (chart := charts.shadow_calibration_chart(entry))
+        },
         drift_charts={
             entry["key"]: chart
             for entry, chart in zip(figures["versions"], drift_charts, strict=True)

@@ -26,6 +26,7 @@ from webapp.registry.forms import PromoteForm, RegistryActionForm
 from webapp.registry.plugins import installed_types
 from webapp.serving import serving_state
 from webapp.serving.predict import recheck_refused
+from webapp.shadow import store as shadow_store
 
 bp = Blueprint("models", __name__, url_prefix="/models")
 
@@ -140,6 +141,9 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         training=active_run(model_type),
         history=history,
         action_form=RegistryActionForm(),
+        shadow_periods=shadow_store.periods(model_type),
+        shadowing=shadow_store.open_period(model_type),
+        shadow_refusals={v.id: shadow_store.refusal(v) for v in shown},
     )
     return page, status
 

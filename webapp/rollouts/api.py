@@ -49,6 +49,7 @@ def describe(rollout: Rollout) -> dict[str, Any]:
         "min_outcomes": rollout.min_outcomes,
         "guardrails": dict(rollout.guardrails),
         "on_breach": rollout.on_breach,
+        "shadow_minutes": rollout.shadow_minutes,
         "seed": rollout.seed,
         "created_at": iso_utc(rollout.created_at),
         "started_at": iso_utc(rollout.started_at),

@@ -65,6 +65,15 @@ SCHEMAS: dict[str, Any] = {
                 required=[],
             ),
             "on_breach": {"type": "string", "enum": list(BREACH_ACTIONS)},
+            "shadow_minutes": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": MAX_HOLD_MINUTES,
+                "description": "If given, the rollout cannot start until the "
+                "candidate has shadowed serving this many minutes in all "
+                "(POST /models/{model_type}/versions/{version}/shadow/start); "
+                "start answers 409 until then.",
+            },
         },
         required=["model_type", "candidate_version"],
     ),
@@ -83,6 +92,7 @@ SCHEMAS: dict[str, Any] = {
             "min_outcomes": {"type": "integer"},
             "guardrails": {"type": "object"},
             "on_breach": {"type": "string", "enum": list(BREACH_ACTIONS)},
+            "shadow_minutes": {"type": ["integer", "null"]},
             "seed": {"type": "string", "description": "The bucketing hash seed."},
             "created_at": TIMESTAMP,
             "started_at": NULLABLE_TIMESTAMP,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from webapp.core.forms import FiniteDecimalField, options
 from webapp.rollouts.store import (
@@ -84,6 +84,12 @@ class RolloutForm(FlaskForm):
             ]
         ),
     )
+    shadow_minutes = IntegerField(
+        "Shadow first (minutes)",
+        validators=[Optional(), NumberRange(0, MAX_HOLD_MINUTES)],
+        description="Optional: the rollout cannot start until the candidate has "
+        "shadowed serving this long (start shadowing on its model page).",
+    )
     submit = SubmitField("Create rollout")
 
     def steps_list(self) -> list[float] | None:
@@ -119,6 +125,7 @@ class RolloutForm(FlaskForm):
                 "alpha": float(self.alpha.data),
             },
             "on_breach": self.on_breach.data,
+            "shadow_minutes": self.shadow_minutes.data,
         }
 
 

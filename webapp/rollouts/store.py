@@ -31,6 +31,7 @@ from webapp.operations import audit
 from webapp.registry import versions as registry
 from webapp.rollouts.gates import DEFAULT_CALIBRATION_TOLERANCE
 from webapp.serving.coherence import routing_changed
+from webapp.shadow.store import shadowed_minutes
 
 DEFAULT_STEPS = (1, 5, 10, 25, 50, 100)
 DEFAULT_HOLD_MINUTES = 60
@@ -185,6 +186,13 @@ def check_setup(data: Mapping[str, Any]) -> list[dict[str, str]]:
     found += check_guardrails(data.get("guardrails", DEFAULT_GUARDRAILS))
     if data.get("on_breach", "rollback") not in BREACH_ACTIONS:
         found.append(problem("on_breach", "choose rollback or pause"))
+    shadow = data.get("shadow_minutes")
+    if shadow is not None and not is_whole(shadow, 0, MAX_HOLD_MINUTES):
+        found.append(
+            problem(
+                "shadow_minutes", f"a whole number of minutes, 0..{MAX_HOLD_MINUTES}"
+            )
+        )
     existing = open_rollout(model_type)
     if existing is not None:
         found.append(
@@ -256,6 +264,7 @@ def create_rollout(data: Mapping[str, Any], actor: User | None) -> Rollout:
         min_outcomes=int(data.get("min_outcomes", DEFAULT_MIN_OUTCOMES)),
         guardrails={key: float(value) for key, value in guardrails.items()},
         on_breach=data.get("on_breach", "rollback"),
+        shadow_minutes=data.get("shadow_minutes"),
         status="pending",
         seed=f"rollout-{secrets.token_hex(8)}",
         created_by_id=actor.id if actor else None,
@@ -307,9 +316,26 @@ def finish(rollout: Rollout) -> None:
     db.session.refresh(rollout)
 
 
+def check_shadowed(rollout: Rollout, now: datetime) -> None:
+    """Raise WrongStatus unless the candidate shadowed the minutes the rollout asks."""
+    if not rollout.shadow_minutes:
+        return
+    done = shadowed_minutes(rollout.candidate_version_id, now)
+    if done < rollout.shadow_minutes:
+        raise WrongStatus(
+            f"Rollout {rollout.id} needs {rollout.candidate.label} shadowed for "
+            f"{rollout.shadow_minutes} minutes first; it has shadowed "
+            f"{done:.0f}. Start shadowing it on its model page."
+        )
+
+
 def start(rollout: Rollout, actor: User | None) -> None:
-    """Start a pending rollout at its first step."""
+    """Start a pending rollout at its first step (after its shadow period, if any).
+
+    :raises WrongStatus: not pending, or the candidate has not shadowed long enough.
+    """
     now = utcnow()
+    check_shadowed(rollout, now)
     move(
         rollout,
         ("pending",),

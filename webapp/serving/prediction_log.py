@@ -10,6 +10,10 @@ Each row gets a unique ``prediction_id`` and its ``created_at`` when it is
 served. With PREDICTION_LOG_FLUSH = "async" (the default) ``write`` only queues
 the rows and ``log_buffer`` inserts them in bulk off the request path; "sync"
 inserts and commits them in the request (tests that read the log at once).
+
+A shadow version's scores live in the same table with source ``SHADOW_SOURCE``
+(and ``shadow_of_id``, the served row they scored again); they were never
+shown, so every reader of served predictions filters with ``served()``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import ColumnElement
 
 from webapp.core.timeutil import utcnow
 from webapp.experiments.units import insert_ignoring_conflict
@@ -28,6 +33,14 @@ from webapp.serving.log_buffer import LogBuffer
 from webapp.serving.routing import ServedVersion
 
 _KEY = "matchloop.prediction_log"
+
+# The source of a shadow version's score: logged, never shown, never evidence.
+SHADOW_SOURCE = "shadow"
+
+
+def served() -> ColumnElement[bool]:
+    """Return the clause that keeps served predictions (leaves shadow scores out)."""
+    return PredictionLog.source != SHADOW_SOURCE
 
 
 def entry(

@@ -23,6 +23,7 @@ def blueprints() -> list[Blueprint]:
     from webapp.registry.views import bp as models_bp
     from webapp.rollouts.views import bp as rollouts_bp
     from webapp.serving.views import bp as trends_bp
+    from webapp.shadow.views import bp as shadow_bp
     from webapp.views.api import bp as api_bp
     from webapp.views.auth import bp as auth_bp
     from webapp.views.errors import bp as errors_bp
@@ -41,6 +42,7 @@ def blueprints() -> list[Blueprint]:
         rollouts_bp,
         operations_bp,
         metrics_bp,
+        shadow_bp,
         trends_bp,
         api_bp,
         errors_bp,

@@ -6,7 +6,7 @@ checks against the OpenAPI document in ``openapi`` and ``schemas``. Each stage
 keeps its own routes in its ``api`` module (``webapp.serving.api``,
 ``webapp.learning.api``, ``webapp.registry.api``, ``webapp.marketplace.api``,
 ``webapp.experiments.api``, ``webapp.monitoring.api``, ``webapp.rollouts.api``,
-``webapp.operations.api``);
+``webapp.operations.api``, ``webapp.shadow.api``);
 they are imported here so their views attach to the blueprint.
 """
 
@@ -18,6 +18,7 @@ from webapp.operations import api as audit_api
 from webapp.registry import api as registry_api
 from webapp.rollouts import api as rollouts_api
 from webapp.serving import api as serving_api
+from webapp.shadow import api as shadow_api
 from webapp.views.api import auth, errors, health, limits, openapi
 from webapp.views.api.blueprint import bp
 
@@ -36,4 +37,5 @@ __all__ = [
     "registry_api",
     "rollouts_api",
     "serving_api",
+    "shadow_api",
 ]

@@ -13,6 +13,7 @@ from webapp.monitoring import api_docs as monitoring_docs
 from webapp.operations import api_docs as audit_docs
 from webapp.registry.plugins import InstalledTypes, installed_types
 from webapp.rollouts import api_docs as rollout_docs
+from webapp.shadow import api_docs as shadow_docs
 from webapp.views.api import declared
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schemas import component_schemas, ref
@@ -36,7 +37,8 @@ ERRORS = {
         "The model type is already training (details give the run), the "
         "collaboration's or experiment's status does not allow the action "
         "(details give why and the current status), an event's unit has no "
-        "assignment, or there is no winner to ship; nothing was changed.",
+        "assignment, there is no winner to ship, or a version cannot start or "
+        "stop shadowing (details say why); nothing was changed.",
     ),
     "413": ("PayloadTooLarge", "The body is larger than MAX_CONTENT_LENGTH."),
     "422": ("ValidationFailed", "The body or query does not match the schema."),
@@ -280,6 +282,7 @@ def paths(types: InstalledTypes) -> dict[str, Any]:
         **monitoring_docs.paths(operation, ok, path_param),
         **audit_docs.paths(operation, ok),
         **rollout_docs.paths(operation, ok, experiment_docs.PAGE_PARAMETERS),
+        **shadow_docs.paths(operation, ok, path_param),
         **declared.paths(types, operation, ok, PREDICT_ERRORS, TREND_PARAMETERS),
         "/predict/match": {
             "post": operation(
@@ -454,6 +457,7 @@ def build_document(max_batch: int, types: InstalledTypes) -> dict[str, Any]:
                 **experiment_docs.SCHEMAS,
                 **rollout_docs.SCHEMAS,
                 **audit_docs.SCHEMAS,
+                **shadow_docs.SCHEMAS,
             },
             "responses": {
                 name: error_response(code) for code, (name, _) in ERRORS.items()
