@@ -437,3 +437,13 @@ def test_a_brand_sees_the_interleaved_list_on_find_influencers(
     page = first.get_data(as_text=True)
     order = sorted(mine, key=page.index)
     assert order == sorted(mine, key=again.index)  # a reload shows the same list
+
+
+def test_the_page_says_two_rankings_are_mixed(model_world, client, auth, make_user):
+    start_interleaving(model_world)
+    company = companies()[0]
+    make_user("mixed@example.com", company=company)
+    auth.login("mixed@example.com")
+    page = client.get("/matches/influencers").get_data(as_text=True)
+    assert "An experiment mixes two rankings in this list" in page
+    assert "rule-based scorer" in page and "fallback-banner" not in page

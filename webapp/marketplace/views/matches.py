@@ -229,9 +229,20 @@ def brands():
 
 
 def scorer(results: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Describe who scored the list: the model version, or the fallback and why."""
+    """Describe who scored the list: the model version, or the fallback and why.
+
+    Under an interleaving experiment the list mixes two scorers; it says so.
+    """
     if not results:
         return None
+    scorers = {
+        "the rule-based scorer"
+        if r["fallback"]
+        else f"{r['model']['type']} v{r['model']['version']}"
+        for r in results
+    }
+    if len(scorers) > 1:
+        return {"mixed": sorted(scorers), "fallback": False}
     first = results[0]
     return {
         "fallback": first["fallback"],
