@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from conftest import make_company, make_influencer
 from scipy.stats import binomtest, ttest_ind
 from training_helpers import seed_small_world, train_version
 
@@ -135,24 +136,8 @@ def propose_and_accept(company, influencer_id: str, n: int) -> None:
     influencer = db.session.scalar(
         db.select(Influencer).where(Influencer.external_id == influencer_id)
     )
-    collaboration = Collaboration(
-        external_id=f"C-IL-{company.id}-{n}",
-        influencer=influencer,
-        company=company,
-        proposed_on=date.today(),
-        status="accepted",
-        budget=100.0,
-        created_at=utcnow() + timedelta(seconds=1),
-    )
-    db.session.add(collaboration)
-    db.session.flush()
-    db.session.add(
-        StatusChange(
-            collaboration_id=collaboration.id,
-            status="accepted",
-            action="accept",
-            created_at=utcnow() + timedelta(seconds=2),
-        )
+    accepted(
+        influencer, company, f"C-IL-{company.id}-{n}", utcnow() + timedelta(seconds=1)
     )
 
 
@@ -247,34 +232,6 @@ def test_interleaving_needs_exactly_two_variants(app):
     assert "variants" in {problem["path"] for problem in raised.value.problems}
 
 
-def make_company(external_id: str) -> Company:
-    return Company(
-        external_id=external_id,
-        name=external_id,
-        industry="beauty",
-        country="US",
-        budget_per_campaign=1000.0,
-        target_niches=["beauty"],
-        joined_on=date(2024, 1, 1),
-    )
-
-
-def make_influencer() -> Influencer:
-    return Influencer(
-        external_id="INF-CUPED",
-        handle="cuped",
-        niche="fitness",
-        followers=1000,
-        engagement_rate=0.05,
-        country="US",
-        rate_per_post=100.0,
-        joined_on=date(2024, 1, 1),
-        posts_per_week=3.0,
-        avg_response_hours=5.0,
-        content_quality=6.0,
-    )
-
-
 def accepted(influencer, company, name: str, at) -> None:
     collaboration = Collaboration(
         external_id=name,
@@ -315,7 +272,7 @@ def test_cuped_uses_the_pre_period_and_matches_an_independent_computation(app):
     store.start(experiment, None)
     started = experiment.started_at
     rng = np.random.default_rng(4)
-    influencer = make_influencer()
+    influencer = make_influencer("INF-CUPED")
     db.session.add(influencer)
     truth = {"control": ([], []), "treatment": ([], [])}
     rule = AssignmentRule.of(experiment)
@@ -372,7 +329,7 @@ def test_sequential_mode_is_stored_and_gives_always_valid_p_values(app):
     )
     assert experiment.sequential is True
     store.start(experiment, None)
-    influencer = make_influencer()
+    influencer = make_influencer("INF-CUPED")
     db.session.add(influencer)
     rule = AssignmentRule.of(experiment)
     for n in range(300):

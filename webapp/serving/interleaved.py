@@ -30,7 +30,7 @@ from webapp.serving.predict import (
     score_rows,
     score_with,
 )
-from webapp.serving.routing import RunningExperiment
+from webapp.serving.routing import Route, RunningExperiment
 from webapp.serving.state import serving_state
 
 
@@ -68,8 +68,8 @@ def team_scores(experiment: RunningExperiment, rows: np.ndarray) -> dict[str, Sc
     scored = {}
     for key, version in experiment.versions.items():
         if version is None:
-            reason = f"experiment {experiment.key}: variant {key} serves the rule-based scorer"
-            scored[key] = score_with(rows, None, None, key, reason)
+            arm = Route(None, "experiment", variant=key, experiment=experiment.key)
+            scored[key] = score_with(rows, None, None, key, arm.fallback_reason())
             continue
         artifact, reason = loaded_artifact(version)
         served = version if artifact is not None else None
