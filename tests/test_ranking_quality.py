@@ -205,6 +205,22 @@ def test_candidates_exclude_nothing_on_later_data(market):
     assert profiles[p["A"].id]["followers"] == 10_000
 
 
+def test_the_replayed_row_is_the_training_row_of_a_pair_proposed_that_day(market):
+    # WIN-A was proposed on START: training describes it as of that day, and so
+    # must the replayed Find influencers list (given the same budget).
+    data, _ = window()
+    win = db.session.scalar(
+        db.select(Collaboration).where(Collaboration.external_id == "WIN-A")
+    )
+    [position] = np.flatnonzero(data.row_ids == win.id)
+    pool = CandidatePool.as_of(features.day_number(START), 4)
+    rows = pool.rows_for_company(
+        market["X"].id, win.budget, day=features.day_number(START)
+    )
+    [a] = np.flatnonzero(pool.influencer_ids == market["A"].id)
+    np.testing.assert_allclose(rows[a], data.X[position])
+
+
 def test_a_window_without_successes_measures_nothing(market):
     report = measured(only_failures=True)
     assert report["brands"] == 0
