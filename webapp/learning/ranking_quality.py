@@ -183,6 +183,8 @@ def measure(
     max_brands: int,
 ) -> dict[str, Any]:
     """Replay Find influencers for the window's brands; return the rankers' metrics."""
+    if len(held_out.rows) == 0:
+        raise ValueError("the held-out window has no rows to rank against")
     started = time.perf_counter()
     first = window_start(data, held_out)
     day = day_number(first)
