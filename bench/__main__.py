@@ -13,7 +13,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import experiments, latency, risk, roi, rollouts, training, trend, worlds
+from bench import (
+    experiments,
+    latency,
+    ranking_quality,
+    risk,
+    roi,
+    rollouts,
+    training,
+    trend,
+    worlds,
+)
 from webapp.extensions import db
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -81,6 +91,9 @@ def main() -> None:
                 print("== quality on a later held-out window", flush=True)
                 results["holdout_quality"] = training.holdout_quality(world.app)
                 print(f"   {results['holdout_quality']}", flush=True)
+                print("== rankings on the final window (Find influencers)", flush=True)
+                results["ranking_quality"] = ranking_quality.run(world.app)
+                print(f"   {results['ranking_quality']}", flush=True)
                 print("== roi intervals on a later held-out window", flush=True)
                 results["roi"] = roi.run(world.app)
                 print(f"   {results['roi']}", flush=True)
@@ -187,11 +200,31 @@ def verdict(results: dict) -> dict:
             "value": demo["train_seconds"],
             "ok": demo["train_seconds"] <= TARGETS["trend_train_seconds_max"],
         }
+    checks.update(ranking_verdict(results))
     checks.update(roi_verdict(results))
     checks.update(risk_verdict(results))
     checks.update(experiments_verdict(results))
     checks.update(rollouts_verdict(results))
     return checks
+
+
+def ranking_verdict(results: dict) -> dict:
+    """Check that the model ranks better (NDCG@10) than popularity and the fallback."""
+    figures = results.get("ranking_quality")
+    if not figures or not figures["rankers"]:
+        return {}
+    ndcg = {name: r["ndcg_at_10"] for name, r in figures["rankers"].items()}
+    coverage = {name: r["coverage_at_10"] for name, r in figures["rankers"].items()}
+    return {
+        "ranking_ndcg_at_10": {
+            "value": ndcg["model"],
+            "popularity": ndcg["popularity"],
+            "rule_based": ndcg["rule_based"],
+            "coverage_at_10": coverage,
+            "brands": figures["brands"],
+            "ok": ndcg["model"] > max(ndcg["popularity"], ndcg["rule_based"]),
+        }
+    }
 
 
 def rollouts_verdict(results: dict) -> dict:

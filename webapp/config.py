@@ -105,6 +105,9 @@ DEFAULTS: dict[str, Any] = {
     "TRAINING_JOB_TIMEOUT": 3600,
     # native threads (OpenMP/BLAS) a training job may use
     "TRAINING_THREADS": 2,
+    # brands whose Find influencers list training replays on the final window (a fixed
+    # random sample when more brands had a success there; 0 turns the measurement off)
+    "RANKING_EVAL_MAX_BRANDS": 200,
     # native threads per web process for predictions (1 avoids contention between requests)
     "SERVING_THREADS": 1,
     # seconds a process reuses its encoded candidate pool for rankings before reloading

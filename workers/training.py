@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from webapp.core import formatting
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
-from webapp.learning import training_data
+from webapp.learning import ranking_quality, training_data
 from webapp.models import TrainingRun
 from webapp.registry import artifacts, versions
 from webapp.registry.artifact_store import artifact_store
@@ -161,6 +161,11 @@ def _train(run: TrainingRun, owner: str | None) -> int:
     progress(0.04, f"training on {formatting.plural(data.n_samples, unit)}")
     with threadpool_limits(limits=int(config["TRAINING_THREADS"])):
         result = model_type.fit(data, dict(run.params), progress)
+        if result.held_out is not None:
+            progress(0.95, "measuring rankings on the final window")
+            ranking = ranking_quality.measure_trained(model_type, data, result, config)
+            if ranking is not None:
+                result.metrics["ranking"] = ranking
     progress(0.97, "storing the artifact")
     return _register(run, owner, result, data)
 

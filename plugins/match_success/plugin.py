@@ -33,6 +33,7 @@ from plugins.match_success.evaluation import (
 )
 from plugins.match_success.forms import ParamsForm
 from webapp.model_types import (
+    HeldOut,
     ModelType,
     Predictions,
     Progress,
@@ -153,6 +154,18 @@ class MatchSuccessModel(ModelType):
         calibrated = reported_calibrator.transform(raw) if reported_calibrator else raw
         progress(0.8, "permutation importance on the final window")
         importance = self._importance(data, final, reported, data.y)
+        held_out = HeldOut(
+            artifact=_held_out_artifact(
+                data,
+                chosen,
+                reported,
+                reported_calibrator,
+                selection[-1][0] if method else final_train,
+                last,
+                oof[chosen][last],
+            ),
+            rows=final,
+        )
         progress(0.85, f"refitting {chosen} as served")
         if method:
             estimator = make_estimator(chosen).fit(
@@ -237,6 +250,7 @@ class MatchSuccessModel(ModelType):
             metrics=metrics,
             algorithm=chosen,
             params={**params, "algorithm": wanted},
+            held_out=held_out,
         )
 
     def _usable_windows(
@@ -389,6 +403,35 @@ def choose_algorithm(
         "within_tolerance": sorted(as_good, key=lambda n: order.get(n, len(order))),
         "reason": reason,
     }
+
+
+def _held_out_artifact(
+    data: TrainingData,
+    algorithm: str,
+    estimator: Any,
+    calibrator: Calibrator | None,
+    trained_on: np.ndarray,
+    last: np.ndarray,
+    p_last: np.ndarray,
+) -> MatchArtifact:
+    """Wrap the pipeline the final-window metrics came from as an artifact (never stored).
+
+    Everything in it predates the final window: the estimator and its training
+    ranges come from ``trained_on``, the calibrator and the confidence bins from
+    the last selection window ``last`` (``p_last``: the held-out predictions the
+    calibrator was fitted on).
+    """
+    mapped = calibrator.transform(p_last) if calibrator else p_last
+    return MatchArtifact(
+        estimator=_single_threaded(estimator),
+        algorithm=algorithm,
+        feature_names=list(data.feature_names),
+        calibrator=calibrator,
+        medians=np.median(data.X[trained_on], axis=0),
+        low=np.quantile(data.X[trained_on], 0.01, axis=0),
+        high=np.quantile(data.X[trained_on], 0.99, axis=0),
+        bins=calibration_table(data.y[last], mapped),
+    )
 
 
 def _single_threaded(estimator: Any) -> Any:

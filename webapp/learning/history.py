@@ -231,6 +231,17 @@ class HistoryIndex:
             shared_partners=self.shared_partners(influencer, company, day),
         )
 
+    def influencer_successes(self, influencer: np.ndarray, day: int) -> np.ndarray:
+        """Count, per influencer, the successes brands had rated before ``day``.
+
+        Each outcome counts with its label as last revised before the day (the
+        rule ``influencer_success_rate`` is built on), so a rating given or
+        edited on or after the day changes nothing.
+        """
+        second = np.full(len(influencer), int(day) * SECONDS_PER_DAY, dtype=np.int64)
+        _, wins = self._inf_outcomes.before(np.asarray(influencer), second)
+        return np.rint(wins)
+
     def shared_partners(
         self, influencer: np.ndarray, company: np.ndarray, day: np.ndarray
     ) -> np.ndarray:

@@ -179,13 +179,33 @@ class SeriesData:
 
 
 @dataclass
+class HeldOut:
+    """The pipeline a type's held-out metrics came from, and the window it scored.
+
+    ``artifact`` is scored with the type's ``predict`` like a served one, but
+    was fitted only on labels known before the window starts (it is not the
+    served refit); ``rows`` are the window's indices into the ``TrainingData``
+    given to ``fit`` (ascending). Core uses it to measure how the type ranks
+    candidates in that window (``webapp.learning.ranking_quality``).
+    """
+
+    artifact: Any
+    rows: np.ndarray
+
+
+@dataclass
 class TrainResult:
-    """What ``fit`` returns: the artifact to store and its held-out metrics."""
+    """What ``fit`` returns: the artifact to store and its held-out metrics.
+
+    ``held_out`` (optional) hands core the held-out pipeline and its window, so
+    core can measure rankings there; it is never stored.
+    """
 
     artifact: Any
     metrics: dict[str, Any]
     algorithm: str
     params: dict[str, Any] = field(default_factory=dict)
+    held_out: HeldOut | None = None
 
 
 @dataclass

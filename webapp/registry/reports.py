@@ -170,3 +170,29 @@ def plugin_tables(version: ModelVersion | None) -> list[dict[str, Any]]:
     """Return the tables a version stored (``metrics["tables"]``)."""
     tables = ((version.metrics or {}).get("tables") if version else None) or []
     return [t for t in tables if isinstance(t, dict) and t.get("columns")]
+
+
+# How the rankers of ``metrics["ranking"]`` are named on the page, in table order.
+RANKER_LABELS = {
+    "model": "Model (the held-out pipeline)",
+    "popularity": "Popularity (most past successes)",
+    "rule_based": "Rule-based fallback",
+}
+
+
+def ranking_table(version: ModelVersion | None) -> dict[str, Any] | None:
+    """Return the stored ranking report of ``version`` with its rows, or None.
+
+    None when the version stored none (another type, or trained before rankings
+    were measured); rows are empty when no brand could be ranked in the window.
+    """
+    report = (version.metrics or {}).get("ranking") if version else None
+    if not isinstance(report, dict):
+        return None
+    rankers = report.get("rankers") or {}
+    rows = [
+        {"key": key, "label": label, **rankers[key]}
+        for key, label in RANKER_LABELS.items()
+        if key in rankers
+    ]
+    return {**report, "rows": rows}

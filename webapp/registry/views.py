@@ -134,6 +134,7 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         plugin_tables=reports.plugin_tables(focus),
         importance=reports.importance(focus),
         candidates=reports.candidate_rows(focus),
+        ranking=reports.ranking_table(focus),
         previous=versions.rollback_target(model_type),
         active=active,
         regressions={v.id: versions.regression(v, active) for v in shown},

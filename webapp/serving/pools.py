@@ -93,12 +93,48 @@ class CandidatePool:
             history=history,
         )
 
-    def rows_for_company(self, company_id: int, budget: float | None) -> np.ndarray:
-        """Return one feature row per influencer, paired with ``company_id``."""
+    @classmethod
+    def as_of(cls, day: int, min_rating: int) -> CandidatePool:
+        """Load the pool as it stood at the start of ``day`` (to replay past rankings).
+
+        Only influencers and companies that joined before the day are in it,
+        each with the profile valid before the day (``loaders.profiles_as_of``);
+        the history index holds every event, and rows asked for ``day`` count
+        only those strictly before it (``HistoryIndex.stats``).
+        """
+        columns = {}
+        for kind in ("influencer", "company"):
+            ids, current = loaders.current_profiles(kind)
+            joined = np.array(
+                [features.day_number(p["joined_on"]) < day for p in current], bool
+            )
+            ids = ids[joined]
+            profiles, _ = loaders.profiles_as_of(kind, ids, np.full(len(ids), day))
+            columns[kind] = (ids, profiles)
+        inf_ids, inf_profiles = columns["influencer"]
+        co_ids, co_profiles = columns["company"]
+        return cls(
+            built_at=time.monotonic(),
+            influencer_ids=inf_ids,
+            influencers=features.encode_influencers(inf_profiles),
+            influencer_profiles=inf_profiles,
+            company_ids=co_ids,
+            companies=features.encode_companies(co_profiles),
+            company_profiles=co_profiles,
+            history=HistoryIndex(loaders.load_events(min_rating)),
+        )
+
+    def rows_for_company(
+        self, company_id: int, budget: float | None, day: int | None = None
+    ) -> np.ndarray:
+        """Return one feature row per influencer, paired with ``company_id``.
+
+        ``day`` is the feature day (None: today, as serving asks).
+        """
         n = len(self.influencer_ids)
         position = int(np.searchsorted(self.company_ids, company_id))
         co = self.companies.take(np.full(n, position))
-        today = today_day()
+        today = today_day() if day is None else int(day)
         history = self.history.stats(
             self.influencer_ids, np.full(n, company_id), np.full(n, today)
         )
