@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Collaboration, Company, Influencer, Outcome, User
+from webapp.monitoring import snapshots
 
 PASSWORD = "correct-horse-battery"
 
@@ -98,6 +99,8 @@ def app(database_url, redis_server, tmp_path, monkeypatch):
         yield app
         db.session.remove()
         _empty_all_tables()
+        # The shared monitoring figures were computed from the rows just emptied.
+        snapshots.forget_all()
         db.engine.dispose()
 
 

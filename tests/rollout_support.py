@@ -16,15 +16,15 @@ from webapp.registry import versions
 TYPE = "match_success"
 
 
-def add_version(number: int) -> ModelVersion:
-    """Store a match version with a real (tiny) verified artifact, as a candidate."""
-    data = f"artifact {number}".encode()
-    relative = f"{TYPE}/v{number}.bin"
+def add_version(number: int, model_type: str = TYPE) -> ModelVersion:
+    """Store a version (match by default) with a real tiny artifact, as a candidate."""
+    data = f"artifact {model_type} {number}".encode()
+    relative = f"{model_type}/v{number}.bin"
     path = Path(current_app.config["MODEL_DIR"]) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     version = ModelVersion(
-        model_type=TYPE,
+        model_type=model_type,
         version=number,
         algorithm="logistic_regression",
         metrics={"roc_auc": 0.7},

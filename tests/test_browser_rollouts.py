@@ -6,7 +6,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from rollout_support import active_and_candidate
+from rollout_support import active_and_candidate, add_version
 from test_browser_experiments import log_in
 
 
@@ -16,7 +16,7 @@ def test_admin_creates_starts_and_pauses_a_rollout(
     app, live_server, browser_page, make_user
 ):
     make_user("admin@example.com", role="admin")
-    active_and_candidate()
+    _, candidate = active_and_candidate()
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
     page.on("dialog", lambda dialog: dialog.accept())
@@ -25,7 +25,7 @@ def test_admin_creates_starts_and_pauses_a_rollout(
     page.goto("/rollouts/")
     expect(page.get_by_text("No rollouts yet.")).to_be_visible()
     page.get_by_role("button", name="New rollout").click()
-    page.get_by_label("Candidate version").select_option("2")
+    page.get_by_label("Candidate version").select_option(str(candidate.id))
     page.get_by_label("Steps (%)").fill("5, 25, 100")
     page.get_by_label("Hold (minutes)").fill("30")
     page.get_by_role("button", name="Create rollout").click()
@@ -47,3 +47,40 @@ def test_admin_creates_starts_and_pauses_a_rollout(
     expect(page.get_by_text("now paused at 5 %")).to_be_visible()
     expect(page.locator("#timeline")).to_contain_text("paused by hand")
     expect(page.locator("#timeline")).to_contain_text("admin@example.com")
+
+
+@pytest.mark.browser
+def test_the_rollout_form_offers_only_the_chosen_types_versions(
+    app, live_server, browser_page, make_user
+):
+    make_user("admin@example.com", role="admin")
+    match_active, match_candidate = active_and_candidate()
+    roi = add_version(1, "roi")
+    page = browser_page
+    log_in(page, "admin@example.com")
+    page.goto("/rollouts/new")
+
+    def offered(label: str) -> list[str]:
+        return page.get_by_label(label).evaluate(
+            "(select) => [...select.options].map((option) => option.value)"
+        )
+
+    page.get_by_label("Model type").select_option("match_success")
+    assert offered("Candidate version") == [
+        str(match_candidate.id),
+        str(match_active.id),
+    ]
+    assert offered("Baseline version") == [
+        "",
+        str(match_candidate.id),
+        str(match_active.id),
+    ]
+    page.get_by_label("Model type").select_option("roi")
+    assert offered("Candidate version") == [str(roi.id)]
+    assert offered("Baseline version") == ["", str(roi.id)]
+    # Back again: the match versions return, the roi one is gone.
+    page.get_by_label("Model type").select_option("match_success")
+    assert str(roi.id) not in offered("Candidate version")
+    assert page.get_by_label("Candidate version").input_value() == str(
+        match_candidate.id
+    )

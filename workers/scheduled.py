@@ -14,6 +14,8 @@ from webapp.extensions import db
 from webapp.learning import retraining, training_runs
 from webapp.models import PredictionLog, Rollout, TrainingRun
 from webapp.models.training import ACTIVE_RUN_STATUSES
+from webapp.monitoring import report
+from webapp.registry.plugins import installed_types
 from webapp.rollouts import evaluation
 from webapp.runtime import jobs
 from webapp.shadow import scoring
@@ -142,6 +144,16 @@ def score_shadows() -> int:
     return scored
 
 
+def refresh_monitoring() -> int:
+    """Compute every installed type's monitoring figures due again; return how many.
+
+    Pages then read them from the shared snapshot (``webapp.monitoring.snapshots``)
+    instead of computing them on a request.
+    """
+    names = sorted(installed_types(current_app).names())
+    return sum(report.refresh(name) for name in names)
+
+
 def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the periodic jobs and their intervals for ``make_scheduler``."""
     every = int(config["SCHEDULER_INTERVAL"])
@@ -154,4 +166,8 @@ def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
             "interval": int(config["ROLLOUT_EVALUATION_INTERVAL"]),
         },
         {"func": score_shadows, "interval": int(config["SHADOW_INTERVAL"])},
+        {
+            "func": refresh_monitoring,
+            "interval": max(1, int(config["MONITORING_CACHE_SECONDS"]) // 2),
+        },
     ]

@@ -30,7 +30,8 @@ class FiniteDecimalField(DecimalField):
     def process_formdata(self, valuelist: list[str]) -> None:
         """Parse the submitted value; a non-finite number is a field error."""
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        # Nothing submitted leaves the default (perhaps a float): nothing to check.
+        if valuelist and self.data is not None and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Enter a number (not NaN or infinity)."))
 

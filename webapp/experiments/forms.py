@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from webapp.core.forms import FiniteDecimalField, MultiCheckboxField, options
 from webapp.experiments.results import METRICS
 from webapp.experiments.store import DEFAULT_MDE, KEY_PATTERN, MAX_VARIANTS
+from webapp.registry.choices import GROUPED_BY_TYPE
 
 SLUG_MESSAGE = "Use 2-64 lower-case letters, digits, - or _ (no spaces)."
 METRIC_LABELS = {
@@ -43,7 +44,9 @@ class VariantForm(Form):
     weight = FiniteDecimalField(
         "Weight", places=None, validators=[Optional(), NumberRange(0, 1)]
     )
-    model_version = SelectField("Serves", choices=[], validate_choice=True)
+    model_version = SelectField(
+        "Serves", choices=[], validate_choice=True, render_kw=GROUPED_BY_TYPE
+    )
 
 
 class ExperimentForm(FlaskForm):

@@ -32,6 +32,7 @@ from webapp.models import (
 from webapp.models.experiments import EXPERIMENT_KINDS, EXPERIMENT_UNITS
 from webapp.operations import audit
 from webapp.registry import versions as registry
+from webapp.registry.choices import type_mismatch
 from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
 from webapp.serving.coherence import routing_changed
@@ -123,13 +124,8 @@ def check_variants(
                     f"there is no model version {version_id}",
                 )
             )
-        elif version.model_type != model_type:
-            found.append(
-                problem(
-                    f"variants/{index}/model_version_id",
-                    f"{version.label} is not a {model_type} version",
-                )
-            )
+        elif (reason := type_mismatch(version, model_type)) is not None:
+            found.append(problem(f"variants/{index}/model_version_id", reason))
     return found
 
 

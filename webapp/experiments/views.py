@@ -26,12 +26,14 @@ from webapp.experiments.forms import (
     ExperimentForm,
 )
 from webapp.experiments.results import METRICS
-from webapp.extensions import db
-from webapp.models import Experiment, ModelVersion
+from webapp.models import Experiment
+from webapp.registry.choices import version_choices
 from webapp.registry.versions import RegistryActionError
 from webapp.serving.state import serving_state
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
+# The API's variant keys that the form's variant rows name otherwise.
+VARIANT_FIELDS = {"model_version_id": "model_version"}
 
 
 def experiment_or_404(key: str) -> Experiment:
@@ -61,17 +63,12 @@ def index():
     return render_template("experiments/index.html", page=page, lifts=lifts)
 
 
-def version_choices(model_types: list[str]):
-    """Return the "serves" options: the rule-based scorer, then every version."""
-    rows = db.session.scalars(
-        select(ModelVersion)
-        .where(ModelVersion.model_type.in_(model_types))
-        .order_by(ModelVersion.model_type, ModelVersion.version.desc())
-    )
-    return options(
-        [(RULE_BASED, "Rule-based scorer")]
-        + [(str(v.id), f"{v.label} ({v.status})") for v in rows]
-    )
+def serves_choices(model_types: list[str]):
+    """Return the "serves" options: the rule-based scorer, then each type's versions."""
+    return [
+        *options([(RULE_BASED, "Rule-based scorer")]),
+        *version_choices(model_types),
+    ]
 
 
 def prepared_form() -> ExperimentForm:
@@ -85,7 +82,7 @@ def prepared_form() -> ExperimentForm:
         rows = 2
     while len(form.variants) < min(max(rows, 2), store.MAX_VARIANTS):
         form.variants.append_entry()
-    choices = version_choices(types)
+    choices = serves_choices(types)
     for row in form.variants:
         row.model_version.choices = choices
     if request.method == "GET":
@@ -126,7 +123,8 @@ def apply_problems(form: ExperimentForm, problems: list[dict]) -> None:
         head, _, rest = item["path"].partition("/")
         index, _, field = rest.partition("/")
         if head == "variants" and index.isdigit() and int(index) < len(rows):
-            target = getattr(rows[int(index)], field or "key", rows[int(index)].key)
+            row = rows[int(index)]
+            target = getattr(row, VARIANT_FIELDS.get(field, field or "key"), row.key)
             target.errors = [*target.errors, item["message"]]
         elif head in form and head != "variants":
             form[head].errors = [*form[head].errors, item["message"]]

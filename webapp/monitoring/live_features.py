@@ -34,6 +34,42 @@ def recent_pairs(logs: pd.DataFrame, version_key: int, limit: int) -> pd.DataFra
     return mine.tail(limit)
 
 
+def rows_by_version(
+    logs: pd.DataFrame,
+    version_keys: list[int],
+    limit: int,
+    feature_set: str,
+    min_rating: int,
+) -> dict[int, dict[str, np.ndarray]]:
+    """Return each version's rebuilt feature columns (``recent_pairs``), rebuilt at once.
+
+    The history and profiles are loaded once for all versions together: the
+    costly part of a rebuild is loading them, not the rows asked for.
+    """
+    samples = {key: recent_pairs(logs, key, limit) for key in version_keys}
+    taken = [sample.assign(version_key=key) for key, sample in samples.items()]
+    taken = [sample for sample in taken if not sample.empty]
+    if not taken:
+        return {
+            key: pair_rows(sample, feature_set, min_rating)
+            for key, sample in samples.items()
+        }
+    together = pd.concat(taken, ignore_index=True)
+    unique = together.drop_duplicates(["influencer_id", "company_id", "day"])
+    unique = unique.reset_index(drop=True)
+    columns = pair_rows(unique, feature_set, min_rating)
+    position = together.merge(
+        unique[["influencer_id", "company_id", "day"]].reset_index(names="row"),
+        on=["influencer_id", "company_id", "day"],
+        how="left",
+    )
+    found = {}
+    for key in version_keys:
+        rows = position.loc[position["version_key"] == key, "row"].to_numpy(np.int64)
+        found[key] = {name: values[rows] for name, values in columns.items()}
+    return found
+
+
 def pair_rows(
     pairs: pd.DataFrame, feature_set: str, min_rating: int
 ) -> dict[str, np.ndarray]:

@@ -35,6 +35,7 @@ from webapp.monitoring import (
     outcomes,
     quality,
     shadow,
+    snapshots,
 )
 from webapp.monitoring.reference import REFERENCE_KEY
 from webapp.registry.contract import ModelType, Subject
@@ -217,8 +218,31 @@ def error_rates(
     return result
 
 
-def version_drift(plugin: ModelType, version: ModelVersion | None, logs: pd.DataFrame):
-    """Return (drift per feature, note) of a version against its training reference."""
+def live_rows(
+    plugin: ModelType, versions: dict[int, ModelVersion], logs: pd.DataFrame
+) -> dict[int, dict[str, np.ndarray]]:
+    """Return the live feature columns of every version of a pair type, rebuilt at once."""
+    if plugin.subject == Subject.NICHE_SERIES or logs.empty:
+        return {}
+    config = current_app.config
+    return live_features.rows_by_version(
+        logs,
+        sorted(versions),
+        int(config["MONITORING_DRIFT_SAMPLE"]),
+        plugin.features,
+        int(config["SUCCESS_MIN_RATING"]),
+    )
+
+
+def version_drift(
+    plugin: ModelType,
+    version: ModelVersion | None,
+    live_pairs: dict[int, dict[str, np.ndarray]],
+):
+    """Return (drift per feature, note) of a version against its training reference.
+
+    :param live_pairs: a pair type's rebuilt live rows per version (``live_rows``).
+    """
     if version is None:
         return {}, "the rule-based fallback was not trained: no reference to compare"
     reference = (version.metrics or {}).get(REFERENCE_KEY)
@@ -231,13 +255,7 @@ def version_drift(plugin: ModelType, version: ModelVersion | None, logs: pd.Data
         live = live_features.series_values(version)
         empty = "no niche activity imported since this version was trained"
     else:
-        config = current_app.config
-        pairs = live_features.recent_pairs(
-            logs, version.id, int(config["MONITORING_DRIFT_SAMPLE"])
-        )
-        live = live_features.pair_rows(
-            pairs, plugin.features, int(config["SUCCESS_MIN_RATING"])
-        )
+        live = live_pairs.get(version.id) or {}
         empty = "no predictions served by this version yet"
     found = drift.drift(reference, live)
     return found, None if found else empty
@@ -263,7 +281,11 @@ def fingerprint() -> tuple:
 
 
 def type_report(name: str) -> dict[str, Any]:
-    """Return the live figures of model type ``name`` (cached); UnknownModelType if none."""
+    """Return the live figures of model type ``name`` (cached); UnknownModelType if none.
+
+    This process's cache first, then the snapshot every process shares
+    (``snapshots``, kept fresh by the periodic job), else computed here and shared.
+    """
     plugin = plugin_of(name)
     cache = current_app.extensions.setdefault(_CACHE_KEY, {})
     seconds = float(current_app.config["MONITORING_CACHE_SECONDS"])
@@ -271,9 +293,29 @@ def type_report(name: str) -> dict[str, Any]:
     hit = cache.get(name)
     if hit is not None and hit[0] == mark and time.monotonic() - hit[1] < seconds:
         return hit[2]
-    report = compute(plugin)
-    cache[name] = (mark, time.monotonic(), report)
+    shared = snapshots.load(name, mark, seconds)
+    if shared is not None:
+        report, age = shared
+    else:
+        report, age = compute(plugin), 0.0
+        snapshots.save(name, mark, report, seconds)
+    cache[name] = (mark, time.monotonic() - age, report)
     return report
+
+
+def refresh(name: str) -> bool:
+    """Compute and share ``name``'s figures unless a fresh enough snapshot exists.
+
+    The periodic job's half: a snapshot past half its lifetime is renewed, so
+    a page never finds it expired while the job runs. Returns whether it computed.
+    """
+    plugin = plugin_of(name)
+    seconds = float(current_app.config["MONITORING_CACHE_SECONDS"])
+    mark = fingerprint()
+    if snapshots.load(name, mark, seconds / 2) is not None:
+        return False
+    snapshots.save(name, mark, compute(plugin), seconds)
+    return True
 
 
 def compute(plugin: ModelType) -> dict[str, Any]:
@@ -307,9 +349,14 @@ def compute(plugin: ModelType) -> dict[str, Any]:
     keys |= set(versions)
     if not joined.empty:
         joined = joined.assign(window=window_of(joined["known_at"], edges))
+    # Only versions that kept a training distribution have their inputs rebuilt.
+    compared = {
+        k: v for k, v in versions.items() if (v.metrics or {}).get(REFERENCE_KEY)
+    }
+    live = live_rows(plugin, compared, logs)
     entries = [
         version_entry(
-            plugin, kind, key, versions.get(key), joined, logs, counts, count, limits
+            plugin, kind, key, versions.get(key), joined, live, counts, count, limits
         )
         for key in sorted(
             keys,
@@ -340,7 +387,7 @@ def compute(plugin: ModelType) -> dict[str, Any]:
     }
 
 
-def version_entry(plugin, kind, key, version, joined, logs, counts, count, limits):
+def version_entry(plugin, kind, key, version, joined, live, counts, count, limits):
     """Return one version's volume, realised figures overall and per window, drift, alerts."""
     mine = joined[joined["version_key"] == key] if not joined.empty else joined
     overall = figures(kind, mine) if kind and not mine.empty else None
@@ -348,7 +395,7 @@ def version_entry(plugin, kind, key, version, joined, logs, counts, count, limit
     for w in range(count):
         rows = mine[mine["window"] == w] if not mine.empty else mine
         windows.append(figures(kind, rows) if kind and not rows.empty else None)
-    found, note = version_drift(plugin, version, logs)
+    found, note = version_drift(plugin, version, live)
     latest = next((w for w in reversed(windows) if w), None)
     volume = counts.get(key, {"total": 0, "windows": [0] * count, "first": None})
     return {

@@ -34,6 +34,8 @@ ACTIONS = (
     "rollout.advance",
     "rollout.complete",
     "rollout.rollback",
+    "shadow.start",
+    "shadow.stop",
     "token.create",
     "token.revoke",
     "import.csv",

@@ -23,6 +23,7 @@ from webapp.registry.contract import SeriesData, TrainingData, TrainResult
 from webapp.registry.plugins import installed_types
 from webapp.registry.reports import KNOWN_METRICS
 from webapp.serving.coherence import routing_changed
+from webapp.shadow import store as shadow
 
 
 class RegistryActionError(ValueError):
@@ -207,7 +208,10 @@ def _activate(
     """Make ``version`` the active one of its type and record the deployment.
 
     Every web process switches to it once the caller commits (``routing_changed``).
+    The one place a version becomes active (first version, promotion, a rollout
+    completing, a rollback): a shadow period of ``version`` ends here.
     """
+    shadow.end_for(version, actor, f"{version.label} became active ({action})")
     previous = active_version(version.model_type)
     if previous is not None:
         previous.status = "archived"
@@ -287,6 +291,9 @@ def archive(
             f"{version.label} is {version.status}; only a candidate can be archived."
         )
     version.status = "archived"
+    shadow.end_for(
+        version, actor, f"{version.label} was archived" + (f": {note}" if note else "")
+    )
     deployment = Deployment(
         model_type=version.model_type,
         from_version_id=version.id,

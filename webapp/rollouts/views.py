@@ -10,8 +10,8 @@ from webapp.core.forms import options
 from webapp.core.pagination import paginate
 from webapp.core.security import admin_required
 from webapp.experiments.store import pair_types
-from webapp.extensions import db
-from webapp.models import ModelVersion, Rollout
+from webapp.models import Rollout
+from webapp.registry.choices import version_choices
 from webapp.registry.versions import RegistryActionError
 from webapp.rollouts import actions, store
 from webapp.rollouts.forms import ACTIVE_BASELINE, RolloutActionForm, RolloutForm
@@ -50,22 +50,12 @@ def prepared_form() -> RolloutForm:
     form = RolloutForm()
     types = pair_types()
     form.model_type.choices = options((name, name) for name in types)
-    rows = db.session.scalars(
-        select(ModelVersion)
-        .where(ModelVersion.model_type.in_(types))
-        .order_by(ModelVersion.model_type, ModelVersion.version.desc())
-    ).all()
-    numbers = sorted({row.version for row in rows}, reverse=True)
-    labels = {row.version: f"v{row.version}" for row in rows}
-    for row in rows:
-        labels[row.version] += f" · {row.model_type} ({row.status})"
-    form.candidate_version.choices = options(
-        (str(number), labels[number]) for number in numbers
-    )
-    form.baseline_version.choices = options(
-        [(ACTIVE_BASELINE, "The active version")]
-        + [(str(number), labels[number]) for number in numbers]
-    )
+    versions = version_choices(types)
+    form.candidate_version.choices = versions
+    form.baseline_version.choices = [
+        *options([(ACTIVE_BASELINE, "The active version")]),
+        *versions,
+    ]
     return form
 
 

@@ -1,4 +1,12 @@
-"""Starting and stopping shadow periods; how long a version has been shadowed."""
+"""Starting and stopping shadow periods; how long a version has been shadowed.
+
+A period also ends by itself when its version starts serving or is retired:
+the registry calls ``end_for`` wherever a version becomes active or archived
+(promotion, a rollout completing or rolled back, a registry rollback), so a
+version never goes on shadowing the serving it now is, nor keeps its type's
+one shadow slot. Every start and stop is in the audit log, the automatic
+ones with their reason.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import ModelVersion, PredictionLog, ShadowPeriod, User
+from webapp.operations import audit
 from webapp.registry.contract import Subject
 from webapp.registry.plugins import installed_types
 
@@ -81,6 +90,14 @@ def start(version: ModelVersion, actor: User | None) -> ShadowPeriod:
     )
     db.session.add(period)
     try:
+        db.session.flush()  # the unique open-period index refuses a second one here
+        audit.record(
+            "shadow.start",
+            "model_version",
+            version.id,
+            actor,
+            {"version": version.label},
+        )
         db.session.commit()
     except IntegrityError:  # another admin opened one at the same moment
         db.session.rollback()
@@ -95,9 +112,25 @@ def stop(version: ModelVersion, actor: User | None) -> ShadowPeriod:
 
     :raises ShadowError: ``version`` is not shadowing (perhaps just stopped).
     """
+    period = close(version, actor, "stopped by hand")
+    if period is None:
+        db.session.rollback()
+        raise ShadowError(f"{version.label} is not shadowing")
+    db.session.commit()
+    db.session.refresh(period)
+    return period
+
+
+def close(
+    version: ModelVersion, actor: User | None, reason: str
+) -> ShadowPeriod | None:
+    """Close ``version``'s open shadow period and audit why (not committed).
+
+    Returns None, writing nothing, when it is not shadowing (perhaps just stopped).
+    """
     period = open_period(version.model_type)
     if period is None or period.version_id != version.id:
-        raise ShadowError(f"{version.label} is not shadowing")
+        return None
     applied = db.session.execute(
         update(ShadowPeriod)
         .where(ShadowPeriod.id == period.id, ShadowPeriod.stopped_at.is_(None))
@@ -105,11 +138,24 @@ def stop(version: ModelVersion, actor: User | None) -> ShadowPeriod:
         .execution_options(synchronize_session=False)
     )
     if applied.rowcount != 1:
-        db.session.rollback()
-        raise ShadowError(f"{version.label} is not shadowing")
-    db.session.commit()
-    db.session.refresh(period)
+        return None
+    audit.record(
+        "shadow.stop",
+        "model_version",
+        version.id,
+        actor,
+        {"version": version.label, "period": period.id, "reason": reason[:500]},
+    )
     return period
+
+
+def end_for(version: ModelVersion, actor: User | None, reason: str) -> None:
+    """End ``version``'s shadow period, if any, as it now serves or never will.
+
+    Called by the registry inside the transaction that activates or archives
+    ``version`` (the caller commits): both happen together or not at all.
+    """
+    close(version, actor, reason)
 
 
 def shadowed_minutes(version_id: int, now: datetime | None = None) -> float:
