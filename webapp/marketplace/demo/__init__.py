@@ -42,13 +42,21 @@ from webapp.extensions import db
 from webapp.learning.labels import success_label
 from webapp.marketplace.demo import rows as build
 from webapp.marketplace.demo.activity import niche_activity_rows
-from webapp.marketplace.demo.collaborations import make_pairs
-from webapp.marketplace.demo.history import status_change_rows, status_history
-from webapp.marketplace.demo.outcomes import sample_results
+from webapp.marketplace.demo.collaborations import Pairs, make_pairs
+from webapp.marketplace.demo.history import (
+    History,
+    status_change_rows,
+    status_history,
+)
+from webapp.marketplace.demo.outcomes import Results, sample_results
 from webapp.marketplace.demo.parameters import DEFAULT_PARAMETERS, WorldParameters
 from webapp.marketplace.demo.profiles import make_companies, make_influencers
-from webapp.marketplace.demo.timeline import company_timeline, influencer_timeline
-from webapp.marketplace.demo.truth import compute_truth
+from webapp.marketplace.demo.timeline import (
+    Timeline,
+    company_timeline,
+    influencer_timeline,
+)
+from webapp.marketplace.demo.truth import Truth, compute_truth
 from webapp.marketplace.demo.writer import (
     Progress,
     ProgressCallback,
@@ -71,6 +79,7 @@ __all__ = [
     "DEFAULT_PARAMETERS",
     "SeedReport",
     "WorldParameters",
+    "draw_world",
     "marketplace_is_empty",
     "seed_world",
 ]
@@ -132,7 +141,6 @@ def seed_world(
     params = replace(params, **{k: v for k, v in given.items() if v is not None})
     started = time.perf_counter()
     now = now or utcnow()
-    today = now.date()
     n_influencers, n_companies = params.n_influencers, params.n_companies
     n_collaborations = params.n_collaborations
     n_revisions = n_influencers * (
@@ -154,23 +162,10 @@ def seed_world(
         },
     )
     tracker.report("drawing the world", 0.0)
-    rng = np.random.default_rng(params.seed)
-    inf = make_influencers(rng, n_influencers, today, params)
-    comp = make_companies(rng, n_companies, today, params)
-    timelines = (
-        influencer_timeline(rng, inf, now, params),
-        company_timeline(rng, comp, now, params),
-    )
-    pairs = make_pairs(rng, inf, comp, n_collaborations, today, timelines)
-    truth = compute_truth(rng, timelines[0].states, timelines[1].states, pairs, params)
-    results = sample_results(rng, pairs, truth, now, params)
-    activity = niche_activity_rows(rng, today)
-    history = status_history(rng, pairs, results, now)
+    world = draw_world(params, now)
     tracker.report("drawing the world")
     try:
-        counts = write_world(
-            tracker, timelines, pairs, truth, results, activity, history
-        )
+        counts = write_world(tracker, world)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -180,6 +175,37 @@ def seed_world(
         success_rate=brand_success_rate(),
         elapsed=time.perf_counter() - started,
     )
+
+
+@dataclass
+class DrawnWorld:
+    """Everything a seed draws, before it is written (hidden columns included)."""
+
+    params: WorldParameters
+    timelines: tuple[Timeline, Timeline]  # creators', brands'
+    pairs: Pairs
+    truth: Truth
+    results: Results
+    activity: list[dict]
+    history: History
+
+
+def draw_world(params: WorldParameters, now: datetime) -> DrawnWorld:
+    """Draw the world of ``params`` ending at ``now`` (same inputs, same world)."""
+    today = now.date()
+    rng = np.random.default_rng(params.seed)
+    inf = make_influencers(rng, params.n_influencers, today, params)
+    comp = make_companies(rng, params.n_companies, today, params)
+    timelines = (
+        influencer_timeline(rng, inf, now, params),
+        company_timeline(rng, comp, now, params),
+    )
+    pairs = make_pairs(rng, inf, comp, params.n_collaborations, today, timelines)
+    truth = compute_truth(rng, timelines[0].states, timelines[1].states, pairs, params)
+    results = sample_results(rng, pairs, truth, now, params)
+    activity = niche_activity_rows(rng, today)
+    history = status_history(rng, pairs, results, now)
+    return DrawnWorld(params, timelines, pairs, truth, results, activity, history)
 
 
 def outcome_ids() -> dict[tuple[int, str], int]:
@@ -201,10 +227,14 @@ def brand_success_rate() -> float:
     return float("nan") if rate is None else float(rate)
 
 
-def write_world(
-    tracker, timelines, pairs, truth, results, activity, history
-) -> dict[str, int]:
+def write_world(tracker: Progress, world: DrawnWorld) -> dict[str, int]:
     """Bulk-insert every table of the drawn world; return row counts by table."""
+    timelines, pairs, results, history = (
+        world.timelines,
+        world.pairs,
+        world.results,
+        world.history,
+    )
     influencers, influencer_states = build.profile_rows("influencer", timelines[0])
     insert_rows(Influencer, influencers, tracker, "influencers")
     influencer_ids = ids_of(Influencer, influencers)
@@ -222,7 +252,7 @@ def write_world(
     collaboration_ids = ids_of(Collaboration, collaborations)
     changes = status_change_rows(history, collaboration_ids)
     insert_rows(StatusChange, changes, tracker, "status history")
-    truths = build.truth_rows(truth, collaboration_ids)
+    truths = build.truth_rows(world.truth, collaboration_ids)
     insert_rows(DemoGroundTruth, truths, tracker, "ground truth")
     outcomes = [
         row
@@ -233,7 +263,7 @@ def write_world(
     insert_rows(Outcome, outcomes, tracker, "outcomes")
     rating_revisions = build.outcome_revision_rows(outcomes, firsts, outcome_ids())
     insert_rows(OutcomeRevision, rating_revisions, tracker, "rating revisions")
-    insert_rows(NicheActivity, activity, tracker, "niche activity")
+    insert_rows(NicheActivity, world.activity, tracker, "niche activity")
     return {
         "influencers": len(influencers),
         "companies": len(companies),
@@ -242,5 +272,5 @@ def write_world(
         "status changes": len(changes),
         "profile revisions": len(revisions),
         "rating revisions": len(rating_revisions),
-        "niche activity rows": len(activity),
+        "niche activity rows": len(world.activity),
     }
