@@ -51,7 +51,7 @@ def world_parameter_options(command):
 def seed_demo_command(if_empty, **parameters) -> None:
     """Generate a synthetic marketplace with a known ground truth.
 
-    Every option below is a parameter of the world (``WorldParameters``); the
+    Every option below is a parameter of the world (WorldParameters); the
     ground truth goes to the demo_ground_truth table, which no model reads.
     """
     from webapp.marketplace import demo
