@@ -92,8 +92,8 @@ def change_times(
 def build_timeline(rng, base, joined, entity, moment, change) -> Timeline:
     """Apply ``change`` once per profile change, in order; return every state.
 
-    ``change(rng, state, rows, years)`` returns the next state of the rows of
-    ``state`` (a table of current states) after ``years`` since the last one.
+    ``change(rng, state, years)`` returns the next state of each row of
+    ``state`` (the changing profiles' current states), ``years`` after it began.
     """
     n = len(joined)
     states = [base]
