@@ -22,6 +22,7 @@ from bench import (
     rollouts,
     training,
     trend,
+    world_quality,
     worlds,
 )
 from webapp.extensions import db
@@ -30,6 +31,8 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 TARGETS = {
     "holdout_auc_gap_max": 0.02,
     "holdout_ece_max": 0.03,
+    # issue 11: the same on three fresh worlds; the seed plan's accuracy at p >= 0.5
+    "holdout_accuracy_min": 0.75,
     # issue 10: p99 with one client; 20x the seed service's 32.5 req/s with 8 clients
     "http_p99_ms_1_client_max": 10,
     "http_throughput_8_clients_min": 650,
@@ -119,6 +122,8 @@ def main() -> None:
                     f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
                     flush=True,
                 )
+    print("== quality on three fresh demo worlds (new seeds)", flush=True)
+    results["fresh_worlds"] = world_quality.run(quick=args.quick)
     print("== trend forecasts (demo niches, M3 monthly)", flush=True)
     results["trend"] = trend.run(m3_sample=5 if args.quick else trend.M3_SAMPLE)
     print(f"   {results['trend']}", flush=True)
@@ -150,6 +155,11 @@ def verdict(results: dict) -> dict:
         checks["holdout_ece"] = {
             "value": quality["ece"],
             "ok": quality["ece"] <= TARGETS["holdout_ece_max"],
+        }
+        checks["holdout_accuracy"] = {
+            "value": quality["accuracy"],
+            "best_achievable": quality["best_achievable_accuracy"],
+            "ok": quality["accuracy"] > TARGETS["holdout_accuracy_min"],
         }
     http = results.get("http", {})
     if http:
@@ -201,6 +211,7 @@ def verdict(results: dict) -> dict:
             "ok": demo["train_seconds"] <= TARGETS["trend_train_seconds_max"],
         }
     checks.update(ranking_verdict(results))
+    checks.update(fresh_worlds_verdict(results))
     checks.update(roi_verdict(results))
     checks.update(risk_verdict(results))
     checks.update(experiments_verdict(results))
@@ -225,6 +236,29 @@ def ranking_verdict(results: dict) -> dict:
             "ok": ndcg["model"] > max(ndcg["popularity"], ndcg["rule_based"]),
         }
     }
+
+
+def fresh_worlds_verdict(results: dict) -> dict:
+    """Check the AUC gap, ECE and accuracy on every fresh world (reported whatever they are)."""
+    checks = {}
+    for name, figures in results.get("fresh_worlds", {}).items():
+        checks[f"fresh_{name}_auc_gap"] = {
+            "value": figures["roc_auc_gap"],
+            "seed": figures["seed"],
+            "roc_auc": figures["roc_auc"],
+            "best_achievable_roc_auc": figures["best_achievable_roc_auc"],
+            "ok": figures["roc_auc_gap"] <= TARGETS["holdout_auc_gap_max"],
+        }
+        checks[f"fresh_{name}_ece"] = {
+            "value": figures["ece"],
+            "ok": figures["ece"] <= TARGETS["holdout_ece_max"],
+        }
+        checks[f"fresh_{name}_accuracy"] = {
+            "value": figures["accuracy"],
+            "best_achievable": figures["best_achievable_accuracy"],
+            "ok": figures["accuracy"] > TARGETS["holdout_accuracy_min"],
+        }
+    return checks
 
 
 def rollouts_verdict(results: dict) -> dict:

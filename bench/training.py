@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
@@ -16,6 +16,8 @@ from webapp.learning import training_data
 from webapp.model_types import installed_types
 from webapp.models import DemoGroundTruth, ModelVersion, TrainingRun
 from workers.training import train_model
+
+DEFAULT_THRESHOLD = 0.5  # a success is predicted at p >= 0.5 (evaluation.metrics)
 
 
 def time_training(app) -> dict[str, Any]:
@@ -79,6 +81,11 @@ def holdout_quality(app, holdout_days: int = 90) -> dict[str, Any]:
         "brier": round(float(brier_score_loss(y, p)), 4),
         "best_achievable_brier": round(float(brier_score_loss(y, best)), 4),
         "ece": round(expected_calibration_error(y, p), 4),
+        "accuracy": round(float(accuracy_score(y, p >= DEFAULT_THRESHOLD)), 4),
+        "best_achievable_accuracy": round(
+            float(accuracy_score(y, best >= DEFAULT_THRESHOLD)), 4
+        ),
+        "success_rate": round(float(y.mean()), 4),
         "band": band_coverage(result.artifact, data.X[later], p, best),
     }
 

@@ -28,6 +28,7 @@ class World:
     seed_seconds: float
     collaborations: int
     rated: int
+    params: demo.WorldParameters | None = None
 
 
 def bench_app(directory: Path, database_url: str, **config) -> Flask:
@@ -45,9 +46,30 @@ def bench_app(directory: Path, database_url: str, **config) -> Flask:
     )
 
 
+def world_parameters(collaborations: int, seed: int = 11, **changes):
+    """Return the bench's world parameters: the defaults, sized by ``collaborations``."""
+    return demo.WorldParameters(
+        n_influencers=max(200, int(collaborations * 0.4)),
+        n_companies=max(30, collaborations // 50),
+        n_collaborations=collaborations,
+        seed=seed,
+        **changes,
+    )
+
+
 @contextmanager
-def seeded_world(collaborations: int, seed: int = 11, **config):
-    """Yield a World with ``collaborations`` demo collaborations in a fresh SQLite file."""
+def seeded_world(
+    collaborations: int,
+    seed: int = 11,
+    params: demo.WorldParameters | None = None,
+    **config,
+):
+    """Yield a World with ``collaborations`` demo collaborations in a fresh SQLite file.
+
+    :param params: the whole world's parameters (then ``collaborations`` and
+        ``seed`` are theirs); by default ``world_parameters(collaborations, seed)``.
+    """
+    params = params or world_parameters(collaborations, seed)
     with tempfile.TemporaryDirectory(prefix="matchloop-bench-") as tmp:
         directory = Path(tmp)
         url = f"sqlite:///{directory / 'bench.sqlite'}"
@@ -57,20 +79,16 @@ def seeded_world(collaborations: int, seed: int = 11, **config):
 
             upgrade(directory=app.extensions["migrate"].directory)
             started = time.perf_counter()
-            demo.seed_world(
-                n_influencers=max(200, int(collaborations * 0.4)),
-                n_companies=max(30, collaborations // 50),
-                n_collaborations=collaborations,
-                seed=seed,
-                progress=lambda fraction, stage: None,
-            )
+            demo.seed_world(params=params, progress=lambda fraction, stage: None)
             seconds = time.perf_counter() - started
             rated = db.session.scalar(
                 select(func.count())
                 .select_from(Outcome)
                 .where(Outcome.rater_side == "company")
             )
-            yield World(app, directory, url, seconds, collaborations, rated)
+            yield World(
+                app, directory, url, seconds, params.n_collaborations, rated, params
+            )
             db.session.remove()
             db.engine.dispose()
 

@@ -150,17 +150,24 @@ def test_a_label_flipped_by_a_later_edit_is_known_only_from_the_edit(world, past
         assert row not in train  # every fold starts before the edit
 
 
-def test_the_demo_writes_a_revision_per_rating(app):
+def test_the_demo_writes_a_revision_per_rating_and_per_edit(app):
     from webapp.marketplace import demo
 
     demo.seed_world(n_influencers=30, n_companies=6, n_collaborations=80, seed=3)
-    outcomes = db.session.execute(db.select(Outcome.id, Outcome.rated_at)).all()
-    revisions = dict(
-        db.session.execute(
-            db.select(OutcomeRevision.outcome_id, OutcomeRevision.recorded_at)
-        ).all()
-    )
-    assert outcomes and dict(outcomes) == revisions
+    outcomes = db.session.execute(
+        db.select(Outcome.id, Outcome.rated_at, Outcome.updated_at)
+    ).all()
+    times: dict[int, list] = {}
+    for outcome_id, recorded_at in db.session.execute(
+        db.select(OutcomeRevision.outcome_id, OutcomeRevision.recorded_at).order_by(
+            OutcomeRevision.recorded_at
+        )
+    ):
+        times.setdefault(outcome_id, []).append(recorded_at)
+    assert outcomes
+    for outcome_id, rated_at, updated_at in outcomes:
+        expected = [rated_at] if updated_at == rated_at else [rated_at, updated_at]
+        assert times[outcome_id] == expected
 
 
 # -- (b) cancellations ---------------------------------------------------------------

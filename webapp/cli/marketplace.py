@@ -9,38 +9,51 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+# seed-demo's option names for the counts (the other parameters keep their own).
+SEED_OPTION_NAMES = {
+    "n_influencers": "influencers",
+    "n_companies": "companies",
+    "n_collaborations": "collaborations",
+}
+
+
+def world_parameter_options(command):
+    """Add one option per ``WorldParameters`` field, its help and default documented."""
+    from webapp.marketplace.demo.parameters import parameter_fields
+
+    for item in reversed(parameter_fields()):
+        name = SEED_OPTION_NAMES.get(item.name, item.name).replace("_", "-")
+        low, high = item.metadata["min"], item.metadata["max"]
+        kind = (
+            click.IntRange(int(low))
+            if item.type in (int, "int")
+            else click.FloatRange(low, high)
+        )
+        if item.name == "seed":
+            kind = click.INT
+        command = click.option(
+            f"--{name}",
+            item.name,
+            default=item.default,
+            show_default=True,
+            type=kind,
+            help=item.metadata["help"],
+        )(command)
+    return command
+
 
 @click.command("seed-demo")
-@click.option(
-    "--influencers",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Influencers to create.",
-)
-@click.option(
-    "--companies",
-    default=300,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Companies to create.",
-)
-@click.option(
-    "--collaborations",
-    default=10000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Collaborations to create.",
-)
-@click.option(
-    "--seed", default=42, show_default=True, help="Random seed (same seed, same world)."
-)
+@world_parameter_options
 @click.option(
     "--if-empty", is_flag=True, help="Do nothing when the marketplace already has data."
 )
 @with_appcontext
-def seed_demo_command(influencers, companies, collaborations, seed, if_empty) -> None:
-    """Generate a synthetic marketplace with a known ground truth."""
+def seed_demo_command(if_empty, **parameters) -> None:
+    """Generate a synthetic marketplace with a known ground truth.
+
+    Every option below is a parameter of the world (WorldParameters); the
+    ground truth goes to the demo_ground_truth table, which no model reads.
+    """
     from webapp.marketplace import demo
 
     if if_empty and not demo.marketplace_is_empty():
@@ -51,6 +64,10 @@ def seed_demo_command(influencers, companies, collaborations, seed, if_empty) ->
             "The marketplace already has data; seed-demo only fills an empty database "
             "(use --if-empty to skip quietly)."
         )
+    try:
+        params = demo.WorldParameters(**parameters)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
     with click.progressbar(
         length=100, label="Seeding demo world", show_percent=True
     ) as bar:
@@ -63,13 +80,7 @@ def seed_demo_command(influencers, companies, collaborations, seed, if_empty) ->
                 bar.update(step)
                 done[0] += step
 
-        report = demo.seed_world(
-            n_influencers=influencers,
-            n_companies=companies,
-            n_collaborations=collaborations,
-            seed=seed,
-            progress=progress,
-        )
+        report = demo.seed_world(params=params, progress=progress)
     click.echo(report.summary())
 
 

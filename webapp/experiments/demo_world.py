@@ -7,9 +7,10 @@ pair at the budget a match offers (``default_budget``), so a simulated brand
 choosing from a ranked list succeeds as the demo world says it would.
 
 Two versions rank it, as two model versions would: ``profile`` scores what the
-stored profiles say (the true logit without the hidden reliability and noise,
-the best a model without track records can do) and ``no_engagement`` the same
-without engagement (a version blind to one signal). Which is truly better is
+stored profiles say (``truth.profile_logit``: the true logit without the hidden
+reliabilities, bought audiences and noise, engagement believed up to a
+plausible level) and ``no_engagement`` the same without engagement (a version
+blind to one signal). Which is truly better is
 decided by their exact expected success rates, not assumed.
 """
 

@@ -13,6 +13,7 @@ from webapp.marketplace.demo.profiles import (
     country_match,
     niche_fit,
 )
+from webapp.marketplace.demo.timeline import Timeline
 
 WINDOW_DAYS = 548  # collaborations were proposed over the last ~18 months
 FINISHED_AFTER_DAYS = 45  # older collaborations are completed or cancelled
@@ -30,6 +31,20 @@ class Pairs:
     budget: np.ndarray
     finished: np.ndarray
     open_status: np.ndarray  # proposed/accepted/active for unfinished ones
+    # Rows of the profile states at the proposal (Timeline.states); None: the
+    # profiles never change, the entity rows are the states.
+    influencer_state: np.ndarray | None = None
+    company_state: np.ndarray | None = None
+
+    def influencer_rows(self) -> np.ndarray:
+        """Return the rows of each collaboration's creator in the state table."""
+        return (
+            self.influencer if self.influencer_state is None else self.influencer_state
+        )
+
+    def company_rows(self) -> np.ndarray:
+        """Return the rows of each collaboration's brand in the state table."""
+        return self.company if self.company_state is None else self.company_state
 
 
 def proposal_dates(rng: np.random.Generator, n: int, today: date) -> np.ndarray:
@@ -60,15 +75,32 @@ def sample_joined_before(
 
 
 def choose_influencers(
-    rng: np.random.Generator, inf: Influencers, comp: Companies, company, dates
+    rng: np.random.Generator,
+    inf: Influencers,
+    comp: Companies,
+    company,
+    dates,
+    states: tuple[Timeline, Timeline] | None = None,
 ) -> np.ndarray:
-    """Return the influencer each brand picks: fit matters, but not always."""
+    """Return the influencer each brand picks: fit matters, but not always.
+
+    With ``states``, brands judge each candidate by the profiles as they stood
+    on the day (``inf`` and ``comp`` are then the entity tables).
+    """
     candidates = sample_joined_before(rng, inf.joined, inf.activity, dates, CANDIDATES)
     c = np.repeat(company[:, None], CANDIDATES, axis=1)
-    budget_fit = np.abs(np.log(comp.budget[c] / (3.0 * inf.rate[candidates])))
+    i_rows, c_rows, inf_table, comp_table = candidates, c, inf, comp
+    if states is not None:
+        day = np.repeat(dates[:, None], CANDIDATES, axis=1).ravel()
+        i_rows = states[0].at(candidates.ravel(), day).reshape(candidates.shape)
+        c_rows = states[1].at(c.ravel(), day).reshape(c.shape)
+        inf_table, comp_table = states[0].states, states[1].states
+    budget_fit = np.abs(
+        np.log(comp_table.budget[c_rows] / (3.0 * inf_table.rate[i_rows]))
+    )
     score = (
-        3.0 * niche_fit(inf, comp, candidates, c)
-        + 2.0 * country_match(inf, comp, candidates, c)
+        3.0 * niche_fit(inf_table, comp_table, i_rows, c_rows)
+        + 2.0 * country_match(inf_table, comp_table, i_rows, c_rows)
         - 0.5 * budget_fit
         + rng.gumbel(size=candidates.shape)
     )
@@ -98,19 +130,37 @@ def open_statuses(rng: np.random.Generator, age_days: np.ndarray) -> np.ndarray:
 
 
 def make_pairs(
-    rng: np.random.Generator, inf: Influencers, comp: Companies, n: int, today: date
+    rng: np.random.Generator,
+    inf: Influencers,
+    comp: Companies,
+    n: int,
+    today: date,
+    states: tuple[Timeline, Timeline] | None = None,
 ) -> Pairs:
-    """Draw ``n`` collaborations between existing profiles."""
+    """Draw ``n`` collaborations between existing profiles.
+
+    :param states: the creators' and brands' timelines; without them profiles
+        never change after joining.
+    """
     dates = proposal_dates(rng, n, today)
     company = sample_joined_before(rng, comp.joined, comp.activity, dates, 1)[:, 0]
-    influencer = choose_influencers(rng, inf, comp, company, dates)
+    influencer = choose_influencers(rng, inf, comp, company, dates, states)
     age = (np.datetime64(today, "D") - dates).astype(np.int64)
+    i_state = c_state = None
+    rate, brand_budget = inf.rate[influencer], comp.budget[company]
+    if states is not None:
+        i_state = states[0].at(influencer, dates)
+        c_state = states[1].at(company, dates)
+        rate = states[0].states.rate[i_state]
+        brand_budget = states[1].states.budget[c_state]
     return Pairs(
         influencer=influencer,
         company=company,
         proposed=dates,
         age_days=age,
-        budget=budgets(rng, inf.rate[influencer], comp.budget[company]),
+        budget=budgets(rng, rate, brand_budget),
         finished=age > FINISHED_AFTER_DAYS,
         open_status=open_statuses(rng, age),
+        influencer_state=i_state,
+        company_state=c_state,
     )

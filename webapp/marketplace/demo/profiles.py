@@ -7,13 +7,16 @@ target lists are also kept as bit masks over ``taxonomy.NICHES`` and
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 import numpy as np
 
 from webapp.core.taxonomy import COUNTRIES, NICHES, PLATFORMS, RELATED_NICHES
 from webapp.marketplace.demo.names import make_brand_names, make_handles
+from webapp.marketplace.demo.parameters import DEFAULT_PARAMETERS, WorldParameters
 
 HISTORY_DAYS = 3 * 365  # profiles joined over the three years before today
 N_NICHES, N_COUNTRIES = len(NICHES), len(COUNTRIES)
@@ -45,7 +48,8 @@ PLATFORM_BOOST = {  # niche -> platforms its creators favour
 
 # Engagement falls with audience size: about 8 % at 5k followers, 1.5 % at 1M.
 ENGAGEMENT_AT_5K, ENGAGEMENT_SLOPE, ENGAGEMENT_SD = 0.08, 0.316, 0.35
-RELIABILITY_SD = 0.3  # hidden per-influencer logit shift (see demo.truth)
+# A bought audience: followers inflated by 1.2-2.5x, engagement by 1.3-3.5x on top.
+BOUGHT_FOLLOWERS, BOUGHT_ENGAGEMENT = (1.2, 2.5), (1.3, 3.5)
 
 
 def expected_log_engagement(followers: np.ndarray) -> np.ndarray:
@@ -55,7 +59,12 @@ def expected_log_engagement(followers: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Influencers:
-    """Influencer columns (index order = insert order, sorted by joined_on)."""
+    """Influencer columns (index order = insert order, sorted by joined_on).
+
+    ``followers`` and ``engagement`` are what the profile shows; for a creator
+    with a bought audience the genuine values are those divided by
+    ``audience_boost`` and ``engagement_boost`` (both 1 for everyone else).
+    """
 
     niche: np.ndarray
     secondary_mask: np.ndarray
@@ -72,6 +81,10 @@ class Influencers:
     handles: list[str]
     reliability: np.ndarray  # hidden: seen only through past outcomes
     activity: np.ndarray  # hidden: how often brands pick this creator
+    fake: np.ndarray  # hidden: bought part of the audience
+    audience_boost: np.ndarray  # hidden: shown / genuine followers
+    engagement_boost: np.ndarray  # hidden: shown / genuine engagement rate
+    growth: np.ndarray  # hidden: yearly log growth of the audience
 
 
 @dataclass
@@ -88,6 +101,22 @@ class Companies:
     joined: np.ndarray
     names: list[str]
     activity: np.ndarray  # hidden: how often this brand proposes
+    reliability: np.ndarray  # hidden: seen only through past outcomes
+
+
+Columns = TypeVar("Columns")
+
+
+def take(columns: Columns, index: np.ndarray) -> Columns:
+    """Return the rows ``index`` of a dataclass of equally long arrays and lists."""
+    picked = {}
+    for item in dataclasses.fields(columns):
+        values = getattr(columns, item.name)
+        if isinstance(values, np.ndarray):
+            picked[item.name] = values[index]
+        else:
+            picked[item.name] = [values[k] for k in index.tolist()]
+    return type(columns)(**picked)
 
 
 def join_dates(rng: np.random.Generator, n: int, today: date) -> np.ndarray:
@@ -148,15 +177,37 @@ def pick_platforms(rng: np.random.Generator, niche: np.ndarray) -> list[list[str
     return [[PLATFORMS[j] for j in order[i, : count[i]]] for i in range(n)]
 
 
-def make_influencers(rng: np.random.Generator, n: int, today: date) -> Influencers:
-    """Draw ``n`` influencer profiles."""
+def bought_audiences(rng: np.random.Generator, n: int, share: float):
+    """Return (fake, follower boost, engagement boost): who bought part of an audience."""
+    fake = rng.random(n) < share
+    followers = np.where(fake, rng.uniform(*BOUGHT_FOLLOWERS, n), 1.0)
+    engagement = np.where(fake, rng.uniform(*BOUGHT_ENGAGEMENT, n), 1.0)
+    return fake, followers, engagement
+
+
+def make_influencers(
+    rng: np.random.Generator,
+    n: int,
+    today: date,
+    params: WorldParameters = DEFAULT_PARAMETERS,
+) -> Influencers:
+    """Draw ``n`` influencer profiles as they stood when each joined."""
     niche = rng.choice(N_NICHES, size=n, p=NICHE_WEIGHTS)
     secondary_mask = extra_niches(rng, niche, rng.choice(3, size=n, p=[0.4, 0.4, 0.2]))
-    followers = np.minimum(1000 + rng.lognormal(np.log(14_000), 1.5, n), 1e7)
-    followers = followers.astype(np.int64)
+    genuine = np.minimum(1000 + rng.lognormal(np.log(14_000), 1.5, n), 1e7)
+    genuine_engagement = np.clip(
+        np.exp(expected_log_engagement(genuine) + rng.normal(0.0, ENGAGEMENT_SD, n)),
+        0.002,
+        0.3,
+    )
+    fake, audience_boost, engagement_boost = bought_audiences(
+        rng, n, params.fake_audience_share
+    )
+    followers = np.minimum(genuine * audience_boost, 1e7).astype(np.int64)
+    audience_boost = np.where(fake, followers / genuine, 1.0)
     typical = expected_log_engagement(followers)
-    engagement = np.exp(typical + rng.normal(0.0, ENGAGEMENT_SD, n))
-    engagement = np.clip(engagement, 0.002, 0.3).round(4)
+    engagement = np.clip(genuine_engagement * engagement_boost, 0.002, 0.3).round(4)
+    engagement_boost = np.where(fake, engagement / genuine_engagement, 1.0)
     quality = np.clip(rng.normal(6.0, 1.5, n), 0.0, 10.0).round(1)
     platforms = pick_platforms(rng, niche)
     video = np.array([("youtube" in p) or ("twitch" in p) for p in platforms])
@@ -182,13 +233,22 @@ def make_influencers(rng: np.random.Generator, n: int, today: date) -> Influence
         response_hours=np.clip(rng.lognormal(np.log(8.0), 1.0, n), 0.5, 96).round(1),
         quality=quality,
         handles=make_handles(rng, [NICHES[i] for i in niche]),
-        reliability=rng.normal(0.0, RELIABILITY_SD, n),
+        reliability=rng.normal(0.0, params.reliability_sd, n),
         activity=rng.lognormal(0.0, 1.2, n) * (followers / 1e4) ** 0.1,
+        fake=fake,
+        audience_boost=audience_boost,
+        engagement_boost=engagement_boost,
+        growth=rng.normal(0.25, 0.35, n),
     )
 
 
-def make_companies(rng: np.random.Generator, n: int, today: date) -> Companies:
-    """Draw ``n`` company profiles."""
+def make_companies(
+    rng: np.random.Generator,
+    n: int,
+    today: date,
+    params: WorldParameters = DEFAULT_PARAMETERS,
+) -> Companies:
+    """Draw ``n`` company profiles as they stood when each joined."""
     industry = rng.choice(N_NICHES, size=n, p=NICHE_WEIGHTS)
     target_mask = NICHE_BIT[industry] | extra_niches(
         rng, industry, rng.choice(3, size=n, p=[0.3, 0.45, 0.25])
@@ -212,6 +272,7 @@ def make_companies(rng: np.random.Generator, n: int, today: date) -> Companies:
         joined=join_dates(rng, n, today),
         names=make_brand_names(rng, [NICHES[i] for i in industry]),
         activity=rng.lognormal(0.0, 0.9, n),
+        reliability=rng.normal(0.0, params.brand_reliability_sd, n),
     )
 
 

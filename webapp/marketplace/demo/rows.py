@@ -13,6 +13,7 @@ from webapp.marketplace.demo.collaborations import Pairs
 from webapp.marketplace.demo.history import History
 from webapp.marketplace.demo.outcomes import Ratings, Results
 from webapp.marketplace.demo.profiles import Companies, Influencers
+from webapp.marketplace.demo.timeline import Timeline
 from webapp.marketplace.demo.truth import Truth
 from webapp.models.marketplace import (
     COMPANY_PROFILE_FIELDS,
@@ -29,7 +30,7 @@ def money(values: np.ndarray, places: int = 2) -> list[float]:
 
 
 def influencer_rows(inf: Influencers) -> list[Row]:
-    """Return one insert row per influencer."""
+    """Return one insert row per row of ``inf`` (numbered in row order)."""
     joined = inf.joined.tolist()
     columns = {
         "handle": inf.handles,
@@ -56,7 +57,7 @@ def influencer_rows(inf: Influencers) -> list[Row]:
 
 
 def company_rows(comp: Companies) -> list[Row]:
-    """Return one insert row per company."""
+    """Return one insert row per row of ``comp`` (numbered in row order)."""
     joined = comp.joined.tolist()
     columns = {
         "name": comp.names,
@@ -77,19 +78,42 @@ def company_rows(comp: Companies) -> list[Row]:
     return rows
 
 
-def revision_rows(kind: str, rows: list[Row], ids: list[int]) -> list[Row]:
-    """Return the first ProfileRevision of each profile, valid from its join date."""
+def profile_rows(kind: str, timeline: Timeline) -> tuple[list[Row], list[Row]]:
+    """Return (current profile rows, every state's rows) of a timeline.
+
+    The current rows are the newest states, numbered in entity order; the
+    state rows line up with ``timeline.states``.
+    """
+    build = influencer_rows if kind == "influencer" else company_rows
+    states = build(timeline.states)
+    prefix, width = ("INF", 6) if kind == "influencer" else ("CO", 5)
+    current = []
+    for k, row in enumerate(timeline.current().tolist()):
+        profile = dict(states[row], external_id=f"{prefix}-{k + 1:0{width}d}")
+        profile["created_at"] = start_of(profile["joined_on"])
+        profile["updated_at"] = timeline.valid_from[row].item()
+        current.append(profile)
+    return current, states
+
+
+def revision_rows(
+    kind: str, timeline: Timeline, states: list[Row], ids: list[int]
+) -> list[Row]:
+    """Return one ProfileRevision per state, valid from when the state began."""
     fields = (
         INFLUENCER_PROFILE_FIELDS if kind == "influencer" else COMPANY_PROFILE_FIELDS
     )
+    entity_ids = np.asarray(ids)[timeline.entity].tolist()
     return [
         {
             "kind": kind,
             "entity_id": entity_id,
-            "valid_from": start_of(row["joined_on"]),
+            "valid_from": valid_from,
             "attributes": {field: row[field] for field in fields},
         }
-        for row, entity_id in zip(rows, ids, strict=True)
+        for row, entity_id, valid_from in zip(
+            states, entity_ids, timeline.valid_from.tolist(), strict=True
+        )
     ]
 
 
@@ -145,6 +169,7 @@ def outcome_rows(ratings: Ratings, collaboration_ids: list[int]) -> list[Row]:
     ids = np.asarray(collaboration_ids)[ratings.collaboration].tolist()
     roi = [None if math.isnan(v) else round(v, 4) for v in ratings.roi.tolist()]
     rated_at = ratings.rated_at.tolist()
+    edited_at = ratings.edited_at.tolist()  # None where never edited
     return [
         {
             "collaboration_id": ids[k],
@@ -156,7 +181,7 @@ def outcome_rows(ratings: Ratings, collaboration_ids: list[int]) -> list[Row]:
             "success_factors": ratings.factors[k],
             "feedback": ratings.feedback[k],
             "rated_at": rated_at[k],
-            "updated_at": rated_at[k],
+            "updated_at": edited_at[k] or rated_at[k],
         }
         for k, (rating, completion, again) in enumerate(
             zip(
@@ -170,17 +195,32 @@ def outcome_rows(ratings: Ratings, collaboration_ids: list[int]) -> list[Row]:
 
 
 def outcome_revision_rows(
-    outcomes: list[Row], ids: dict[tuple[int, str], int]
+    outcomes: list[Row], firsts: list[tuple[int, str]], ids: dict[tuple[int, str], int]
 ) -> list[Row]:
-    """Return each rating's first revision, dated when it was rated."""
-    return [
-        revision_row(
-            {
-                "rated_by_id": None,
-                **row,
-                "id": ids[(row["collaboration_id"], row["rater_side"])],
-            },
-            row["rated_at"],
+    """Return each rating's revisions: the first verdict when rated, then any edit.
+
+    :param firsts: per outcome row, the (rating, completion status) first given.
+    """
+    revisions = []
+    for row, (rating, completion) in zip(outcomes, firsts, strict=True):
+        values = {
+            "rated_by_id": None,
+            **row,
+            "id": ids[(row["collaboration_id"], row["rater_side"])],
+        }
+        first = dict(values, success_rating=rating, completion_status=completion)
+        revisions.append(revision_row(first, row["rated_at"]))
+        if row["updated_at"] != row["rated_at"]:
+            revisions.append(revision_row(values, row["updated_at"]))
+    return revisions
+
+
+def first_verdicts(ratings: Ratings) -> list[tuple[int, str]]:
+    """Return (first rating, first completion status) of each of one side's rows."""
+    return list(
+        zip(
+            ratings.first_rating.tolist(),
+            ratings.first_completion.tolist(),
+            strict=True,
         )
-        for row in outcomes
-    ]
+    )
