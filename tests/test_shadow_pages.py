@@ -214,7 +214,7 @@ def test_shadow_rows_are_never_rollout_evidence(app, versions_and_users):
     at = utcnow() - timedelta(days=3)
     serve(rollout, "candidate", 6, at, success_every=2)
     serve(rollout, "baseline", 6, at, success_every=3, fail=2)
-    counts = evidence.prediction_counts(rollout.id, utcnow())
+    counts = evidence.request_counts(rollout.id, utcnow())
     rated = evidence.rated_outcomes(rollout)
 
     period = shadow_store.start(third, None)
@@ -237,5 +237,5 @@ def test_shadow_rows_are_never_rollout_evidence(app, versions_and_users):
         == 12
     )
 
-    assert evidence.prediction_counts(rollout.id, utcnow()) == counts
+    assert evidence.request_counts(rollout.id, utcnow()) == counts
     assert evidence.rated_outcomes(rollout) == rated

@@ -9,7 +9,22 @@ Means (mean_rating, mean_roi): a variant's interval is the t interval; the p-val
 is Welch's t-test (scipy ``ttest_ind_from_stats``, ``equal_var=False``); the lift's
 interval uses Welch-Satterthwaite degrees of freedom.
 
-For both, the relative lift t/c - 1 gets a delta-method interval, with
+Ratios (a rollout's success rate of collaborations, with the brand as the unit):
+when the unit that was randomised holds many observations, the observations of
+one unit are not independent, and treating them as if they were understates
+the variance. A ratio metric sums a numerator x and a denominator y per unit
+(successes and outcomes of a brand) and compares R = sum x / sum y; its
+variance is the delta method's over units, as GrowthBook computes ratio
+metrics: Var(R) ~ (s_xx - 2 R s_xy + R^2 s_yy) / (n mean(y)^2), with the
+sample (co)variances s of the n units whose denominator is positive. This is
+the cluster-robust (sandwich) variance of the mean with the unit as cluster,
+times n / (n - 1). The difference of two arms' ratios is read as a z statistic.
+When neither arm varies at all (every unit of the candidate failed every
+request, none of the baseline's did) the difference is exact: the p-value is 0
+when the ratios differ, 1 when they agree (sequential mode has already asked
+for ``MIN_UNITS_PER_VARIANT`` units per arm by then).
+
+For all three, the relative lift t/c - 1 gets a delta-method interval, with
 Var(t/c) ~ Var(t)/c^2 + t^2 Var(c)/c^4. In sequential mode the p-value and lift
 intervals are always-valid instead (see ``sequential``), and stay ``None`` until
 every variant has ``sequential.MIN_UNITS_PER_VARIANT`` units. Quantities that are
@@ -22,6 +37,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
@@ -218,6 +234,124 @@ def compare_means(
             difference, std_error, n_t + n_c, alpha, sequential_tuning
         )
     lift_rel, rel_ci = relative_lift(m_t, var_t, m_c, var_c, multiplier)
+    return Lift(difference, abs_ci, lift_rel, rel_ci, p_value)
+
+
+@dataclass(frozen=True)
+class RatioMoments:
+    """A ratio metric's per-unit sums (numerator x, denominator y), as sufficient statistics.
+
+    Only units with a positive denominator take part: a brand none of whose
+    collaborations were rated yet says nothing about its success rate.
+    """
+
+    units: int
+    sum_x: float
+    sum_y: float
+    sum_xx: float
+    sum_yy: float
+    sum_xy: float
+
+    @classmethod
+    def from_units(cls, numerators, denominators) -> RatioMoments:
+        """Summarise one numerator and one denominator per unit (aligned sequences)."""
+        x = np.asarray(numerators, dtype=float).ravel()
+        y = np.asarray(denominators, dtype=float).ravel()
+        if x.shape != y.shape:
+            raise ValueError("a ratio needs one numerator and one denominator per unit")
+        if np.any(y < 0):
+            raise ValueError("a ratio's denominators cannot be negative")
+        keep = y > 0
+        x, y = x[keep], y[keep]
+        return cls(
+            int(keep.sum()),
+            float(x.sum()),
+            float(y.sum()),
+            float(x @ x),
+            float(y @ y),
+            float(x @ y),
+        )
+
+    @classmethod
+    def from_rows(cls, units, numerators, denominators=None) -> RatioMoments:
+        """Sum rows (collaborations, requests) into their units, then summarise.
+
+        :param units: the unit of each row (any hashable keys, such as brand ids).
+        :param denominators: each row's denominator; one per row when omitted.
+        """
+        keys = np.asarray(units).ravel()
+        x = np.asarray(numerators, dtype=float).ravel()
+        y = (
+            np.ones(len(x))
+            if denominators is None
+            else np.asarray(denominators, dtype=float).ravel()
+        )
+        if not len(keys) == len(x) == len(y):
+            raise ValueError("every row needs a unit, a numerator and a denominator")
+        if len(keys) == 0:
+            return cls.from_units([], [])
+        _, index = np.unique(keys, return_inverse=True)
+        return cls.from_units(np.bincount(index, x), np.bincount(index, y))
+
+    @property
+    def ratio(self) -> float | None:
+        """Return sum x / sum y (``None`` without units)."""
+        return self.sum_x / self.sum_y if self.sum_y > 0 else None
+
+    def ratio_variance(self) -> float | None:
+        """Return the delta-method variance of the ratio (``None`` below two units)."""
+        n = self.units
+        if n < 2:
+            return None
+        ratio = self.sum_x / self.sum_y
+        s_xx = (self.sum_xx - self.sum_x**2 / n) / (n - 1)
+        s_yy = (self.sum_yy - self.sum_y**2 / n) / (n - 1)
+        s_xy = (self.sum_xy - self.sum_x * self.sum_y / n) / (n - 1)
+        mean_y = self.sum_y / n
+        spread = s_xx - 2 * ratio * s_xy + ratio**2 * s_yy
+        # Equal to sum (x - R y)^2 / (n - 1) >= 0; rounding may dip below zero.
+        return max(spread, 0.0) / (n * mean_y**2)
+
+
+def compare_ratios(
+    treatment: RatioMoments,
+    control: RatioMoments,
+    alpha: float = DEFAULT_ALPHA,
+    sequential_tuning: float | None = None,
+) -> Lift:
+    """Compare a treatment's ratio metric with the control's, the unit as cluster.
+
+    :param sequential_tuning: always-valid p-value and intervals, with the
+        units of both arms as the sample size.
+    """
+    n_t, n_c = treatment.units, control.units
+    if min(n_t, n_c) < 2:
+        return Lift(None, None, None, None, None)
+    r_t, r_c = treatment.ratio, control.ratio
+    if sequential_tuning is not None and not sequential.ready(n_t, n_c):
+        return point_estimates_only(r_t, r_c)
+    var_t, var_c = treatment.ratio_variance(), control.ratio_variance()
+    difference = r_t - r_c
+    std_error = math.sqrt(var_t + var_c)
+    if sequential_tuning is None:
+        multiplier = normal_quantile(alpha)
+    else:
+        multiplier = float(sequential.multiplier(n_t + n_c, alpha, sequential_tuning))
+    if std_error == 0:
+        exact = (difference, difference)
+        lift_rel = r_t / r_c - 1 if r_c else None
+        rel_ci = (lift_rel, lift_rel) if lift_rel is not None else None
+        return Lift(difference, exact, lift_rel, rel_ci, 0.0 if difference else 1.0)
+    abs_ci = interval_or_none(
+        difference - multiplier * std_error, difference + multiplier * std_error
+    )
+    if sequential_tuning is None:
+        p_value = finite_or_none(2 * scipy_stats.norm.sf(abs(difference) / std_error))
+    else:
+        p_value = sequential.p_value_or_none(
+            difference, std_error, n_t + n_c, alpha, sequential_tuning
+        )
+    lift_rel, rel_ci = relative_lift(r_t, var_t, r_c, var_c, multiplier)
     return Lift(difference, abs_ci, lift_rel, rel_ci, p_value)
 
 

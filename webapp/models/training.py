@@ -179,6 +179,9 @@ class PredictionLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Given when the prediction is served; None on rows logged before it existed.
     prediction_id: Mapped[str | None] = mapped_column(String(32))
+    # One per request: every row a batch or ranking request logs shares it
+    # (rollouts count failed requests, not rows); None on rows logged before it.
+    request_id: Mapped[str | None] = mapped_column(String(32))
     model_type: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL")

@@ -8,9 +8,10 @@ performance, realised outcomes) rolls back or pauses, as the rollout says, and
 the decision records which gate decided (``numbers["decided_by"]``) with every
 gate's numbers (``numbers["gates"]``). Otherwise a step is due at the earliest moment
 its hold time has passed and ``min_outcomes`` candidate outcomes were rated
-during it; when that moment is in the past and every gate held then, the
-step advances as of that moment, so after missed ticks several steps catch up
-in one pass, each only if its own conditions held (a step whose guardrails
+during it; when that moment is in the past and every gate held then (on the
+evidence as it stood then: ``numbers_at(moment)`` reads ratings, statuses and
+requests as of the moment, never later edits), the step advances as of that
+moment, so after missed ticks several steps catch up in one pass, each only if its own conditions held (a step whose guardrails
 did not hold when it fell due, but hold now, advances now and ends the pass).
 Advancing from the last step but one completes the rollout (the candidate is
 promoted). ``evaluate_rollout`` reads the evidence and applies the decisions

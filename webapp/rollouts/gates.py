@@ -9,14 +9,13 @@ significant at alpha, tests from ``webapp.experiments.stats``):
   (of the arm's proposals answered so far, the share accepted rather than
   declined or withdrawn; lower is worse) and the cancellation rate (of those
   accepted so far, the share cancelled since; higher is worse), both with a
-  relative tolerance, compared as rates (``compare_rates``). Counting only
-  answered proposals keeps the acceptance rate free of how fast each arm's
-  collaborations move (a share "accepted so far" of all proposals would be).
+  relative tolerance. Counting only answered proposals keeps the acceptance
+  rate free of how fast each arm's collaborations move (a share "accepted so
+  far" of all proposals would be).
 - ``estimated``: confidence-based performance estimation (CBPE, as NannyML
   does) from the probabilities each arm's version logged for its own
-  collaborations. The expected success rate is the mean logged probability,
-  compared with Welch's test on the probabilities (``compare_means``); the
-  expected ROC AUC is NannyML's: every logged probability is a threshold, the
+  collaborations. The expected success rate is the mean logged probability;
+  the expected ROC AUC is NannyML's: every logged probability is a threshold, the
   expected true positives above it are the sum of the probabilities, the
   expected false positives the sum of their complements, and the area under
   the expected ROC curve is sklearn's trapezoid (``sklearn.metrics.auc``). The
@@ -31,11 +30,18 @@ significant at alpha, tests from ``webapp.experiments.stats``):
 - ``realised``: the rated outcomes (``guardrails.check``: success rate, mean
   rating, error rate), as before.
 
+Every tested figure is a ratio metric over the rollout's units (the brands or
+creators that were bucketed): per unit the accepted and the answered proposals,
+the cancelled and the accepted ones, the sum of logged probabilities and the
+logged ones. ``webapp.experiments.stats.compare_ratios`` compares them with
+the delta method's variance over units, so a handful of busy brands counts as
+a handful of observations, not as all their collaborations.
+
 The tick looks at the evidence every minute as it accumulates, so every gate
 reads always-valid p-values (``stats``' sequential mode, GrowthBook's
 confidence sequences with ``sequential.DEFAULT_TUNING``): looking often does
 not inflate false alarms, and nothing is read before each arm has
-``sequential.MIN_UNITS_PER_VARIANT`` units. A breach on any valid gate
+``sequential.MIN_UNITS_PER_VARIANT`` units (brands or creators, not collaborations). A breach on any valid gate
 decides; the gates that breached are the ones that decided, in the order above.
 """
 
@@ -49,11 +55,11 @@ from sklearn.metrics import auc
 
 from webapp.experiments import sequential
 from webapp.experiments.results import lift_fields
-from webapp.experiments.stats import compare_means, compare_rates
+from webapp.experiments.stats import RatioMoments, compare_ratios
 from webapp.monitoring.quality import expected_calibration_error
 from webapp.rollouts import guardrails
 from webapp.rollouts.bucketing import BASELINE, CANDIDATE
-from webapp.rollouts.guardrails import ArmNumbers, Guardrail
+from webapp.rollouts.guardrails import NO_UNITS, ArmNumbers, Guardrail
 
 KINDS = ("leading", "estimated", "realised")
 TUNING = sequential.DEFAULT_TUNING
@@ -64,40 +70,43 @@ LABELS_PER_BIN = 50
 
 @dataclass(frozen=True)
 class ArmLeading:
-    """An arm's proposals so far: answered, accepted, and cancelled after acceptance."""
+    """An arm's proposals so far, per unit: accepted of answered, cancelled of accepted."""
 
     proposals: int
-    answered: int
-    accepted: int
-    cancelled: int
+    acceptance: RatioMoments = NO_UNITS
+    cancellation: RatioMoments = NO_UNITS
 
     def summary(self) -> dict[str, Any]:
         """Return the arm's leading figures for the timeline."""
         return {
             "proposals": self.proposals,
-            "answered": self.answered,
-            "accepted": self.accepted,
-            "cancelled": self.cancelled,
-            "acceptance_rate": self.accepted / self.answered if self.answered else None,
-            "cancellation_rate": self.cancelled / self.accepted
-            if self.accepted
-            else None,
+            "units": self.acceptance.units,
+            "answered": int(self.acceptance.sum_y),
+            "accepted": int(self.acceptance.sum_x),
+            "cancelled": int(self.cancellation.sum_x),
+            "acceptance_rate": self.acceptance.ratio,
+            "cancellation_rate": self.cancellation.ratio,
         }
 
 
 @dataclass(frozen=True)
 class ArmScores:
-    """An arm's logged probabilities, and the (probability, label) pairs rated so far."""
+    """An arm's logged probabilities (each with its unit), and those rated so far."""
 
     probabilities: np.ndarray
+    expected: RatioMoments
     labelled_probabilities: np.ndarray
     labels: np.ndarray
 
     @classmethod
-    def of(cls, probabilities, labelled_probabilities=(), labels=()) -> ArmScores:
-        """Build from any sequences of floats (and 0/1 labels)."""
+    def of(
+        cls, probabilities, units, labelled_probabilities=(), labels=()
+    ) -> ArmScores:
+        """Build from the logged probabilities and their units (and 0/1 labels)."""
+        probabilities = np.asarray(probabilities, dtype=float)
         return cls(
-            np.asarray(probabilities, dtype=float),
+            probabilities,
+            RatioMoments.from_rows(units, probabilities),
             np.asarray(labelled_probabilities, dtype=float),
             np.asarray(labels, dtype=float),
         )
@@ -156,23 +165,11 @@ def as_evidence(found: Evidence | dict[str, ArmNumbers]) -> Evidence:
 def leading_gate(arms: dict[str, ArmLeading], settings: Settings) -> Gate:
     """Compare acceptance and cancellation rates of the candidate with the baseline's."""
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
-    accepted = compare_rates(
-        candidate.accepted,
-        candidate.answered,
-        baseline.accepted,
-        baseline.answered,
-        settings.alpha,
-        TUNING,
-    )
-    cancelled = compare_rates(
-        candidate.cancelled,
-        candidate.accepted,
-        baseline.cancelled,
-        baseline.accepted,
-        settings.alpha,
-        TUNING,
-    )
     tolerance, alpha = settings.tolerance, settings.alpha
+    accepted = compare_ratios(candidate.acceptance, baseline.acceptance, alpha, TUNING)
+    cancelled = compare_ratios(
+        candidate.cancellation, baseline.cancellation, alpha, TUNING
+    )
     checked = [
         guardrails.verdict(
             "acceptance_rate",
@@ -235,29 +232,19 @@ def scores_summary(scores: ArmScores, calibration: dict[str, Any]) -> dict[str, 
     count = len(scores.probabilities)
     return {
         "predictions": count,
-        "expected_success_rate": float(scores.probabilities.mean()) if count else None,
+        "units": scores.expected.units,
+        "expected_success_rate": scores.expected.ratio,
         "expected_roc_auc": expected_roc_auc(scores.probabilities),
         "calibration": calibration,
     }
-
-
-def moments(values: np.ndarray) -> tuple[float, float, int]:
-    """Return (mean, sample variance, count) of ``values`` (zeros when too few)."""
-    count = len(values)
-    if count < 2:
-        return (float(values.mean()) if count else 0.0, 0.0, count)
-    return float(values.mean()), float(values.var(ddof=1)), count
 
 
 def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
     """Compare the arms' CBPE expected success rates, if calibration still holds."""
     calibration = {side: calibration_check(arms[side], settings) for side in arms}
     broken = [side for side, check in calibration.items() if check["holds"] is False]
-    lift = compare_means(
-        moments(arms[CANDIDATE].probabilities),
-        moments(arms[BASELINE].probabilities),
-        settings.alpha,
-        TUNING,
+    lift = compare_ratios(
+        arms[CANDIDATE].expected, arms[BASELINE].expected, settings.alpha, TUNING
     )
     checked = [
         guardrails.verdict(
@@ -294,7 +281,10 @@ def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
         arms[CANDIDATE], arms[BASELINE], settings.tolerance, settings.alpha, TUNING
     )
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
-    note = f"{candidate.outcomes} candidate and {baseline.outcomes} baseline outcomes"
+    note = (
+        f"{candidate.outcomes} candidate outcomes ({candidate.success.units} units) "
+        f"and {baseline.outcomes} baseline outcomes ({baseline.success.units} units)"
+    )
     return Gate("realised", True, note, checked)
 
 

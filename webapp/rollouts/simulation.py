@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from webapp.experiments.results import MeanVariant
+from webapp.experiments.stats import RatioMoments
 from webapp.marketplace.demo.collaborations import WINDOW_DAYS, make_pairs
 from webapp.marketplace.demo.history import status_history
 from webapp.marketplace.demo.outcomes import sample_results
@@ -174,31 +174,33 @@ def draw_world(
 
 
 def evidence_at(world: World, on_candidate: np.ndarray, known: int, t: float):
-    """Return the Evidence at ``t`` seconds from the first ``known`` proposals."""
+    """Return the Evidence at ``t`` seconds from the first ``known`` proposals.
+
+    Per brand, as the app's evidence is: each proposal is one request (none fails).
+    """
     proposed = world.proposed_at[:known] <= t
+    brand = world.brand[:known]
     realised, leading, scores = {}, {}, {}
     for side in ARMS:
         arm = world.arms[side]
         mine = proposed & (on_candidate[:known] == (side == CANDIDATE))
         rated = mine & (arm.rated_at[:known] <= t)
-        ratings = arm.rating[:known][rated]
         realised[side] = ArmNumbers(
-            int(rated.sum()),
-            int(arm.success[:known][rated].sum()),
-            MeanVariant.from_values(side, len(ratings), len(ratings), ratings.tolist()),
-            int(mine.sum()),
-            0,
+            success=RatioMoments.from_rows(brand[rated], arm.success[:known][rated]),
+            rating=RatioMoments.from_rows(brand[rated], arm.rating[:known][rated]),
+            errors=RatioMoments.from_rows(brand[mine], np.zeros(int(mine.sum()))),
         )
         accepted = mine & (arm.accepted_at[:known] <= t)
         cancelled = arm.cancelled_at[:known] <= t
+        answered = accepted | (mine & cancelled)
         leading[side] = ArmLeading(
             int(mine.sum()),
-            int((accepted | (mine & cancelled)).sum()),
-            int(accepted.sum()),
-            int((accepted & cancelled).sum()),
+            acceptance=RatioMoments.from_rows(brand[answered], accepted[answered]),
+            cancellation=RatioMoments.from_rows(brand[accepted], cancelled[accepted]),
         )
         scores[side] = ArmScores.of(
             arm.logged[:known][mine],
+            brand[mine],
             arm.logged[:known][rated],
             arm.success[:known][rated].astype(float),
         )

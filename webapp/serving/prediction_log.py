@@ -7,7 +7,9 @@ nominal level, the level, and for series types the forecast points. Monitoring
 joins these rows with outcomes rated later.
 
 Each row gets a unique ``prediction_id`` and its ``created_at`` when it is
-served. With PREDICTION_LOG_FLUSH = "async" (the default) ``write`` only queues
+served, and ``write`` stamps a ``request_id`` shared by every row one HTTP
+request logs (a batch of pairs, a ranked list), or by one ``write`` call
+outside a request (a CLI or a job), so readers can count requests, not rows. With PREDICTION_LOG_FLUSH = "async" (the default) ``write`` only queues
 the rows and ``log_buffer`` inserts them in bulk off the request path; "sync"
 inserts and commits them in the request (tests that read the log at once).
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import ColumnElement
 
 from webapp.core.timeutil import utcnow
@@ -33,6 +35,7 @@ from webapp.serving.log_buffer import LogBuffer
 from webapp.serving.routing import ServedVersion
 
 _KEY = "matchloop.prediction_log"
+_REQUEST_KEY = "matchloop.request_id"
 
 # The source of a shadow version's score: logged, never shown, never evidence.
 SHADOW_SOURCE = "shadow"
@@ -90,10 +93,24 @@ def entry(
     }
 
 
+def request_id() -> str:
+    """Return this HTTP request's id (the same for all its rows), or a new one outside."""
+    if not has_request_context():
+        return uuid.uuid4().hex
+    # The WSGI environ lives exactly as long as the request (``g`` may outlive it).
+    return request.environ.setdefault(_REQUEST_KEY, uuid.uuid4().hex)
+
+
 def write(entries: list[dict[str, Any]]) -> None:
-    """Log ``entries`` (from ``entry``): queue them (async) or insert and commit (sync)."""
+    """Log ``entries`` (from ``entry``): queue them (async) or insert and commit (sync).
+
+    Every entry gets this request's ``request_id``.
+    """
     if not entries:
         return
+    stamp = request_id()
+    for logged in entries:
+        logged["request_id"] = stamp
     if current_app.config["PREDICTION_LOG_FLUSH"] == "async":
         buffer().add(entries)
         return
