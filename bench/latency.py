@@ -1,4 +1,9 @@
-"""Prediction latency in-process and over HTTP (gunicorn, 2 workers), and ranking time."""
+"""Prediction latency in-process and over HTTP (gunicorn, 2 workers), and ranking time.
+
+Over HTTP the two workers share an embedded Redis, as under ``flask up``: rate
+limits are counted there and change notices (routing, API tokens) read there,
+so the figures include what a shared limiter costs.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,10 @@ import numpy as np
 from sqlalchemy import func, select
 
 from webapp import serving
+from webapp.config import limiter_storage
 from webapp.extensions import db
 from webapp.models import ApiToken, Company, Influencer, User
+from webapp.runtime import embedded_redis
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -111,8 +118,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(world, port: int) -> subprocess.Popen:
-    """Start gunicorn with 2 workers on the world's database."""
+@contextmanager
+def shared_redis(world):
+    """Yield the URL of an embedded Redis in the world's instance folder; stop it after."""
+    socket = world.directory / "instance" / "redis.sock"
+    owner = embedded_redis.start(str(socket))
+    try:
+        yield f"unix://{socket}"
+    finally:
+        if owner is not None:
+            embedded_redis.stop(owner)
+
+
+def start_gunicorn(world, port: int, redis_url: str) -> subprocess.Popen:
+    """Start gunicorn with 2 workers on the world's database and ``redis_url``."""
     env = dict(os.environ)
     env.update(
         MATCHLOOP_ENV="testing",
@@ -120,6 +139,9 @@ def start_gunicorn(world, port: int) -> subprocess.Popen:
         MATCHLOOP_DATABASE_URL=world.database_url,
         MATCHLOOP_INSTANCE_PATH=str(world.directory / "instance"),
         MATCHLOOP_MODEL_DIR=str(world.directory / "models"),
+        MATCHLOOP_REDIS_URL=redis_url,
+        # The testing environment would count in each process's memory.
+        MATCHLOOP_RATELIMIT_STORAGE_URI=limiter_storage(redis_url),
         MATCHLOOP_RATELIMIT_API="1000000 per minute",
         MATCHLOOP_LOG_LEVEL="WARNING",
     )
@@ -171,12 +193,13 @@ def _client_loop(port: int, token: str, pairs, results: list, errors: list) -> N
 def gunicorn_serving(world):
     """Yield the port of gunicorn (2 workers) serving the world; stop it afterwards."""
     port = free_port()
-    server = start_gunicorn(world, port)
-    try:
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with shared_redis(world) as redis_url:
+        server = start_gunicorn(world, port, redis_url)
+        try:
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def over_http(world, token: str, clients: int, per_client: int) -> dict[str, Any]:

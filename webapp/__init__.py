@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
         register_sqlite_pragmas,
     )
     from webapp.serving import coherence
+    from webapp.views.api import token_cache
 
     register_sqlite_pragmas()
     db.init_app(app)
@@ -85,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     request_limits.init_app(app)
     nul_bytes.init_app(app)
     coherence.init_app(app)
+    token_cache.init_app(app)
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "ROUTING_FALLBACK_SECONDS": 5.0,
     # seconds a process serves one routing table at most, even if no change was signalled
     "ROUTING_MAX_AGE_SECONDS": 60.0,
+    # seconds between a web process's checks of the Redis API token counter: a token
+    # revoked (or a user changed) in another process is refused within this time
+    "API_TOKEN_CHECK_SECONDS": 0.1,
+    # seconds a web process reuses a token's user without reading the database (the
+    # bound when a revoke could not be announced because Redis did not answer)
+    "API_TOKEN_CACHE_SECONDS": 10.0,
     # rows per page on every paginated list
     "PER_PAGE": 25,
     # ISO 4217 code of the currency budgets and rates are in (pages show it)

@@ -20,7 +20,7 @@ from webapp.extensions import db
 from webapp.models import Experiment
 from webapp.registry.versions import RegistryActionError
 from webapp.serving.state import serving_state
-from webapp.views.api.auth import api_user, own_ids, require_admin
+from webapp.views.api.auth import api_caller, own_ids, require_admin
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
 from webapp.views.api.validation import fail, json_body, query_args
@@ -216,11 +216,11 @@ def experiment_assign(key: str):
 @bp.post("/experiments/<key>/events")
 def experiment_event(key: str):
     """Record an exposure or a conversion of an assigned unit."""
-    user = api_user()
+    caller = api_caller()
     target = find(key)
     body = json_body("EventRequest")
     unit_id, event_type, value = body["unit_id"], body["type"], body.get("value")
-    if not user.is_admin and unit_id not in own_ids(user):
+    if not caller.is_admin and unit_id not in own_ids(caller):
         raise ApiError(
             403, "forbidden", "Members may only send events of their own unit."
         )

@@ -130,6 +130,14 @@ class ArtifactCache:
         with self._lock:
             return sha256 in self._items
 
+    def get(self, sha256: str) -> Any | None:
+        """Return the loaded artifact with this sha256, or None when it is not loaded."""
+        with self._lock:
+            artifact = self._items.get(sha256)
+            if artifact is not None:
+                self._items.move_to_end(sha256)
+            return artifact
+
     def load(
         self,
         where: Where,

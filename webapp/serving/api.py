@@ -11,7 +11,8 @@ from webapp import serving
 from webapp.extensions import db
 from webapp.models import Company, Influencer
 from webapp.serving import forecasts, pair_types, roi
-from webapp.views.api.auth import api_user, may_see_pair, own_ids
+from webapp.serving.parties import Party, parties
+from webapp.views.api.auth import api_caller, may_see_pair, own_ids
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
 from webapp.views.api.openapi import RECOMMENDATION_PARAMETERS, TREND_PARAMETERS
@@ -36,11 +37,11 @@ def check_allowed(pairs: list[dict[str, Any]]) -> None:
     Permission is checked before existence, so members cannot probe which ids
     exist: one pair that is not theirs refuses the whole request.
     """
-    user = api_user()
+    caller = api_caller()
     refused = [
         index
         for index, pair in enumerate(pairs)
-        if not may_see_pair(user, pair["influencer_id"], pair["company_id"])
+        if not may_see_pair(caller, pair["influencer_id"], pair["company_id"])
     ]
     if refused:
         raise ApiError(
@@ -55,13 +56,11 @@ def check_allowed(pairs: list[dict[str, Any]]) -> None:
 
 
 class Lookup:
-    """The influencers and companies a request names, found in one query each."""
+    """The influencers and companies a request names, found in one light query each."""
 
     def __init__(self, pairs: list[dict[str, Any]]) -> None:
-        self.influencers = by_external_id(
-            Influencer, {p["influencer_id"] for p in pairs}
-        )
-        self.companies = by_external_id(Company, {p["company_id"] for p in pairs})
+        self.influencers = parties(Influencer, {p["influencer_id"] for p in pairs})
+        self.companies = parties(Company, {p["company_id"] for p in pairs})
 
     def unknown(self, pairs: list[dict[str, Any]]) -> dict[str, list[str]]:
         """Return the ids of ``pairs`` that do not exist, by kind (empty lists if none)."""
@@ -74,14 +73,14 @@ class Lookup:
             ),
         }
 
-    def rows(self, pair: dict[str, Any]) -> tuple[Influencer, Company] | None:
+    def rows(self, pair: dict[str, Any]) -> tuple[Party, Party] | None:
         """Return the pair's rows, or None when either id is unknown."""
         influencer = self.influencers.get(pair["influencer_id"])
         company = self.companies.get(pair["company_id"])
         return None if influencer is None or company is None else (influencer, company)
 
 
-def one_pair() -> tuple[dict[str, Any], tuple[Influencer, Company]]:
+def one_pair() -> tuple[dict[str, Any], tuple[Party, Party]]:
     """Return the validated single-pair body and its rows (403/404 as for any pair)."""
     body = json_body("PredictRequest")
     check_allowed([body])
@@ -195,10 +194,10 @@ def recommendation_subject(args: dict[str, Any]) -> tuple[str, str]:
 
 def check_own(kind: str, external_id: str) -> None:
     """Raise 403 unless the caller is an admin or the member linked to this subject."""
-    user = api_user()
-    if user.is_admin:
+    caller = api_caller()
+    if caller.is_admin:
         return
-    own_influencer, own_company = own_ids(user)
+    own_influencer, own_company = own_ids(caller)
     if external_id != (own_company if kind == "company" else own_influencer):
         raise ApiError(
             403, "forbidden", f"Members may only ask for their own {kind}'s matches."

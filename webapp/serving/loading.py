@@ -52,7 +52,9 @@ def load_served(
     A refused artifact is recorded on the version and raises ArtifactError; a
     version whose artifact verifies again is cleared of the problem.
     """
-    first_load = version.sha256 not in cache
+    loaded = cache.get(version.sha256)
+    if loaded is not None:  # verified when it was loaded: the hot path
+        return loaded
     try:
         artifact = cache.load(
             artifact_store(),
@@ -63,8 +65,7 @@ def load_served(
     except ArtifactError as error:
         record_artifact_error(version, str(error))
         raise
-    if first_load:
-        record_artifact_error(version, None)
+    record_artifact_error(version, None)
     return artifact
 
 

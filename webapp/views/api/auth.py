@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import g, request
+from flask import request
 
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import ApiToken, User
+from webapp.views.api import token_cache
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
+from webapp.views.api.token_cache import Caller
 
 # Endpoints anyone may call without a token (still rate limited).
 PUBLIC_ENDPOINTS = {"api.openapi_json"}
@@ -18,7 +20,9 @@ PUBLIC_ENDPOINTS = {"api.openapi_json"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Our tokens are ~46 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 200
-KNOWN_TOKEN = "matchloop.api_known_token"
+KNOWN_CALLER = "matchloop.api_known_caller"
+API_USER = "matchloop.api_user"
+REVOKED = "The token is unknown or has been revoked."
 
 
 def unauthorized(details: str, invalid: bool) -> ApiError:
@@ -43,25 +47,28 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def known_token() -> ApiToken | None:
-    """Return the active token this request carries, looked up once per request.
+def known_caller() -> Caller | None:
+    """Return the caller of the active token this request carries, found once per request.
 
     The rate limiter asks first (to count the call against the token), then
-    :func:`authenticate`; an unknown or revoked token is None for both.
+    :func:`authenticate`; an unknown or revoked token is None for both. The
+    lookup goes through this process's token cache (``token_cache``).
     """
     # Kept in the request's environ: ``g`` outlives a request when an app context
     # was already pushed (tests, CLI).
     cache = request.environ
-    if KNOWN_TOKEN not in cache:
+    if KNOWN_CALLER not in cache:
         plain = bearer_token()
         valid = plain is not None and len(plain) <= MAX_TOKEN_LENGTH
-        cache[KNOWN_TOKEN] = ApiToken.find_active(plain) if valid else None
-    return cache[KNOWN_TOKEN]
+        cache[KNOWN_CALLER] = (
+            token_cache.token_cache().caller(ApiToken.hash(plain)) if valid else None
+        )
+    return cache[KNOWN_CALLER]
 
 
 @bp.before_request
 def authenticate() -> None:
-    """Identify the token's user for every API call but the public ones."""
+    """Identify the token's caller for every API call but the public ones."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     if bearer_token() is None:
@@ -70,42 +77,58 @@ def authenticate() -> None:
             "(create one with: flask --app wsgi create-token EMAIL).",
             invalid=False,
         )
-    token = known_token()
-    if token is None:
-        raise unauthorized("The token is unknown or has been revoked.", invalid=True)
+    caller = known_caller()
+    if caller is None:
+        raise unauthorized(REVOKED, invalid=True)
+    note_use(caller)
+
+
+def note_use(caller: Caller) -> None:
+    """Write the token's ``last_used_at`` when it is older than LAST_USED_RESOLUTION."""
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+    if caller.last_used_at is not None and now - caller.last_used_at < (
+        LAST_USED_RESOLUTION
+    ):
+        return
+    token = db.session.get(ApiToken, caller.token_id)
+    if token is not None:
         token.last_used_at = now
-        db.session.commit()
-    g.api_token = token
-    g.api_user = token.user
+        db.session.commit()  # drops this token from the cache, so it is read afresh
+
+
+def api_caller() -> Caller:
+    """Return the caller whose token authenticated this request."""
+    return request.environ[KNOWN_CALLER]
 
 
 def api_user() -> User:
-    """Return the user whose token authenticated this request."""
-    return g.api_user
-
-
-def require_admin() -> User:
-    """Return the caller, or raise 403 unless they are an admin."""
-    user = api_user()
-    if not user.is_admin:
-        raise ApiError(403, "forbidden", "Only admins may use this endpoint.")
+    """Return the user whose token authenticated this request (loaded on first use)."""
+    user = request.environ.get(API_USER)
+    if user is None:
+        user = db.session.get(User, api_caller().user_id)
+        if user is None:  # deleted since the token was cached
+            raise unauthorized(REVOKED, invalid=True)
+        request.environ[API_USER] = user
     return user
 
 
-def own_ids(user: User) -> tuple[str | None, str | None]:
+def require_admin() -> User:
+    """Return the caller's user, or raise 403 unless they are an admin."""
+    if not api_caller().is_admin:
+        raise ApiError(403, "forbidden", "Only admins may use this endpoint.")
+    return api_user()
+
+
+def own_ids(caller: Caller) -> tuple[str | None, str | None]:
     """Return the (influencer, company) external ids a member acts for."""
-    influencer = user.influencer.external_id if user.influencer else None
-    company = user.company.external_id if user.company else None
-    return influencer, company
+    return caller.influencer_id, caller.company_id
 
 
-def may_see_pair(user: User, influencer_id: str, company_id: str) -> bool:
-    """True when ``user`` may ask about this pair: admins always, members for their own."""
-    if user.is_admin:
+def may_see_pair(caller: Caller, influencer_id: str, company_id: str) -> bool:
+    """True when ``caller`` may ask about this pair: admins always, members for their own."""
+    if caller.is_admin:
         return True
-    own_influencer, own_company = own_ids(user)
+    own_influencer, own_company = own_ids(caller)
     return (own_influencer is not None and influencer_id == own_influencer) or (
         own_company is not None and company_id == own_company
     )

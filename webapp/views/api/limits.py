@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, limiter
-from webapp.views.api.auth import known_token
+from webapp.views.api.auth import known_caller
 from webapp.views.api.blueprint import bp
 
 BATCH_ENDPOINT = "api.predict_match_batch"
@@ -34,13 +34,13 @@ def caller_key() -> str:
     and switch to per-process counters.
     """
     try:
-        token = known_token()
+        caller = known_caller()
     except SQLAlchemyError:
         # No database: count by address; authentication then answers 503.
         db.session.rollback()
-        token = None
-    if token is not None:
-        return f"token:{token.id}"
+        caller = None
+    if caller is not None:
+        return f"token:{caller.token_id}"
     return f"address:{get_remote_address()}"
 
 
