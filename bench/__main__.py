@@ -1,6 +1,9 @@
 """Run the benchmarks and write bench/results.json (``make bench``).
 
-``python -m bench --quick`` runs smaller worlds for a fast smoke check.
+``python -m bench --quick`` runs smaller worlds for a fast smoke check;
+``python -m bench --only latency,fresh_worlds`` re-measures just those parts and
+keeps the others of the existing results file (``parts_measured_at`` says when
+each part was last measured).
 """
 
 from __future__ import annotations
@@ -50,8 +53,35 @@ TARGETS = {
 }
 
 
-def main() -> None:
-    """Run every benchmark and write the results file."""
+PARTS = (
+    "training",
+    "holdout_quality",
+    "ranking_quality",
+    "roi",
+    "risk",
+    "latency",
+    "fresh_worlds",
+    "trend",
+    "experiments",
+    "rollouts",
+)
+# The parts measured on the 20k world (every other training size is "training" only).
+WORLD_PARTS = ("holdout_quality", "ranking_quality", "roi", "risk", "latency")
+
+
+def parse_parts(text: str) -> tuple[str, ...]:
+    """Return the comma-separated bench parts in ``text``; argparse error if unknown."""
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(
+            f"unknown part(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(PARTS)}"
+        )
+    return parts
+
+
+def arguments() -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -59,87 +89,131 @@ def main() -> None:
         "--quick", action="store_true", help="small worlds, a smoke check only"
     )
     parser.add_argument(
+        "--only",
+        type=parse_parts,
+        metavar="PART[,PART...]",
+        help=(
+            "run only these parts and update them in the existing results file, "
+            f"keeping the others (parts: {', '.join(PARTS)})"
+        ),
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON results"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Run every benchmark (or the parts asked for) and write the results file."""
+    args = arguments()
     os.environ.setdefault("MATCHLOOP_LOG_LEVEL", "WARNING")
+    parts = args.only or PARTS
     sizes = (
         {"2k": 2600, "20k": 26000, "100k": 128000} if not args.quick else {"2k": 2600}
     )
-    results: dict = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "targets": TARGETS,
-        "training": {},
-    }
-    for label, collaborations in sizes.items():
-        print(
-            f"== training at {label} rated collaborations ({collaborations} seeded)",
-            flush=True,
+    main_size = "20k" if not args.quick else "2k"
+    if "training" not in parts:
+        sizes = (
+            {main_size: sizes[main_size]}
+            if any(part in parts for part in WORLD_PARTS)
+            else {}
         )
-        with worlds.seeded_world(collaborations) as world, world.app.app_context():
-            entry = {
-                "seed_seconds": round(world.seed_seconds, 1),
-                "rated_by_brands": world.rated,
-            }
-            entry.update(training.time_training(world.app))
-            results["training"][label] = entry
-            print(f"   {entry}", flush=True)
-            if label == ("20k" if not args.quick else "2k"):
-                print("== quality on a later held-out window", flush=True)
-                results["holdout_quality"] = training.holdout_quality(world.app)
-                print(f"   {results['holdout_quality']}", flush=True)
-                print("== rankings on the final window (Find influencers)", flush=True)
-                results["ranking_quality"] = ranking_quality.run(world.app)
-                print(f"   {results['ranking_quality']}", flush=True)
-                print("== roi intervals on a later held-out window", flush=True)
-                results["roi"] = roi.run(world.app)
-                print(f"   {results['roi']}", flush=True)
-                print("== risk scores on a later held-out window", flush=True)
-                results["risk"] = risk.run(world.app)
-                print(f"   {results['risk']}", flush=True)
-                print("== latency", flush=True)
-                results["latency_in_process"] = latency.in_process()
-                results["ranking"] = latency.ranking()
-                token = latency.issue_token()
-                db.session.commit()
-                results["http"] = {
-                    "1_client": latency.over_http(
-                        world, token, clients=1, per_client=400
-                    ),
-                    "8_clients": latency.over_http(
-                        world, token, clients=8, per_client=150
-                    ),
-                    "batch": latency.batch_over_http(world, token),
-                    "ranking": latency.ranking_over_http(world, token),
-                }
-                print(
-                    f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
-                    flush=True,
-                )
-    print("== quality on three fresh demo worlds (new seeds)", flush=True)
-    results["fresh_worlds"] = world_quality.run(quick=args.quick)
-    print("== trend forecasts (demo niches, M3 monthly)", flush=True)
-    results["trend"] = trend.run(m3_sample=5 if args.quick else trend.M3_SAMPLE)
-    print(f"   {results['trend']}", flush=True)
-    print("== simulated experiments on a seed-demo world", flush=True)
-    results["experiments"] = experiments.simulated_experiments(
-        runs=400 if args.quick else 2_000
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    results: dict = {}
+    if args.only and args.output.exists():
+        results = json.loads(args.output.read_text())
+    results.update(
+        {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
+            "quick": args.quick,
+            "targets": TARGETS,
+        }
     )
-    print(f"   {results['experiments']}", flush=True)
-    print("== simulated rollouts on a seed-demo world", flush=True)
-    results["rollouts"] = rollouts.simulated_rollouts(runs=4 if args.quick else 20)
-    print(f"   {results['rollouts']}", flush=True)
+    results.setdefault("training", {})
+    measured = results.setdefault("parts_measured_at", {})
+    if not args.only:
+        results["started_at"] = started
+    for label, collaborations in sizes.items():
+        print(f"== {label} world ({collaborations} collaborations seeded)", flush=True)
+        with worlds.seeded_world(collaborations) as world, world.app.app_context():
+            if "training" in parts:
+                entry = {
+                    "seed_seconds": round(world.seed_seconds, 1),
+                    "rated_by_brands": world.rated,
+                }
+                entry.update(training.time_training(world.app))
+                results["training"][label] = entry
+                print(f"   training: {entry}", flush=True)
+            if label == main_size:
+                world_parts(world, parts, results)
+    if "fresh_worlds" in parts:
+        print("== quality on three fresh demo worlds (new seeds)", flush=True)
+        results["fresh_worlds"] = world_quality.run(quick=args.quick)
+    if "trend" in parts:
+        print("== trend forecasts (demo niches, M3 monthly)", flush=True)
+        results["trend"] = trend.run(m3_sample=5 if args.quick else trend.M3_SAMPLE)
+        print(f"   {results['trend']}", flush=True)
+    if "experiments" in parts:
+        print("== simulated experiments on a seed-demo world", flush=True)
+        results["experiments"] = experiments.simulated_experiments(
+            runs=400 if args.quick else 2_000
+        )
+        print(f"   {results['experiments']}", flush=True)
+    if "rollouts" in parts:
+        print("== simulated rollouts on a seed-demo world", flush=True)
+        results["rollouts"] = rollouts.simulated_rollouts(runs=4 if args.quick else 20)
+        print(f"   {results['rollouts']}", flush=True)
+    for part in parts:
+        measured[part] = started
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["verdict"] = verdict(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results["verdict"], indent=2))
     print(f"wrote {args.output}")
+
+
+def world_parts(world, parts: tuple[str, ...], results: dict) -> None:
+    """Run the parts measured on the main (20k) world into ``results``."""
+    steps = (
+        (
+            "holdout_quality",
+            "quality on a later held-out window",
+            training.holdout_quality,
+        ),
+        (
+            "ranking_quality",
+            "rankings on the final window (Find influencers)",
+            ranking_quality.run,
+        ),
+        ("roi", "roi intervals on a later held-out window", roi.run),
+        ("risk", "risk scores on a later held-out window", risk.run),
+    )
+    for part, title, run in steps:
+        if part in parts:
+            print(f"== {title}", flush=True)
+            results[part] = run(world.app)
+            print(f"   {results[part]}", flush=True)
+    if "latency" not in parts:
+        return
+    print("== latency", flush=True)
+    results["latency_in_process"] = latency.in_process()
+    results["ranking"] = latency.ranking()
+    token = latency.issue_token()
+    db.session.commit()
+    results["http"] = {
+        "1_client": latency.over_http(world, token, clients=1, per_client=400),
+        "8_clients": latency.over_http(world, token, clients=8, per_client=150),
+        "batch": latency.batch_over_http(world, token),
+        "ranking": latency.ranking_over_http(world, token),
+    }
+    print(
+        f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
+        flush=True,
+    )
 
 
 def verdict(results: dict) -> dict:
