@@ -25,6 +25,7 @@ from webapp.serving import interleaved, pools, prediction_log
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
+    factor_lists,
     factors,
     log_entries,
     log_predictions,
@@ -86,12 +87,13 @@ def predict_pairs(
         sub = rows[members]
         scored = score_routed(sub, routes[key], explain=True)
         contribution = scored.contributions
+        listed = factor_lists(sub, contribution)
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
                 "influencer_id": influencer.external_id,
                 "company_id": company.external_id,
-                **result(scored, local, sub[local], contribution[local]),
+                **result(scored, local, sub[local], contribution[local], listed[local]),
             }
         logged += log_entries(
             scored,
@@ -183,11 +185,12 @@ def _answers(
     for scored, positions in interleaved.by_scorer(picks):
         indices = [picks[p].index for p in positions]
         contribution = contributions(scored, rows[indices])
+        listed = factor_lists(rows[indices], contribution)
         for local, position in enumerate(positions):
             i = indices[local]
             answers[position] = {
                 **card_of(i),
-                **result(scored, i, rows[i], contribution[local]),
+                **result(scored, i, rows[i], contribution[local], listed[local]),
             }
         log_predictions(scored, [(i, *pair_of(i)) for i in indices], subject, source)
     return answers

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp import serving
 from webapp.extensions import db
 from webapp.models import Company, Influencer
-from webapp.serving import forecasts, pair_types, roi
+from webapp.serving import forecasts, light_rows, pair_types, roi
 from webapp.views.api.auth import api_user, may_see_pair, own_ids
 from webapp.views.api.blueprint import bp
 from webapp.views.api.errors import ApiError
@@ -55,13 +55,18 @@ def check_allowed(pairs: list[dict[str, Any]]) -> None:
 
 
 class Lookup:
-    """The influencers and companies a request names, found in one query each."""
+    """The influencers and companies a request names, found in one query each.
+
+    The rows are light records (``light_rows``): only what serving reads.
+    """
 
     def __init__(self, pairs: list[dict[str, Any]]) -> None:
-        self.influencers = by_external_id(
-            Influencer, {p["influencer_id"] for p in pairs}
+        self.influencers = light_rows.by_external_id(
+            Influencer, (p["influencer_id"] for p in pairs)
         )
-        self.companies = by_external_id(Company, {p["company_id"] for p in pairs})
+        self.companies = light_rows.by_external_id(
+            Company, (p["company_id"] for p in pairs)
+        )
 
     def unknown(self, pairs: list[dict[str, Any]]) -> dict[str, list[str]]:
         """Return the ids of ``pairs`` that do not exist, by kind (empty lists if none)."""
