@@ -10,7 +10,6 @@ Niche forecasts (the trend type) are served by ``forecasts``, shown by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -30,9 +29,9 @@ from webapp.serving.predict import (
     log_entries,
     log_predictions,
     result,
+    routed_groups,
     score_routed,
     score_rows,
-    usable_version,
 )
 from webapp.serving.state import serving_state
 
@@ -71,21 +70,12 @@ def predict_pairs(
     budgets = budgets or [None] * len(pairs)
     pool = serving_state().pool.get(_min_rating())
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
-    by_subject: dict[str, list[int]] = defaultdict(list)
-    for k, (_, company) in enumerate(pairs):
-        by_subject[company.external_id].append(k)
-    routes: dict[tuple, tuple] = {}
-    by_route: dict[tuple, list[int]] = defaultdict(list)
-    for subject, members in by_subject.items():
-        routed = usable_version(subject)
-        key = (routed.version, routed.variant, routed.reason, routed.rollout)
-        routes.setdefault(key, routed)
-        by_route[key].extend(members)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
     logged: list[dict[str, Any]] = []
-    for key, members in by_route.items():
+    subjects = [company.external_id for _, company in pairs]
+    for routed, members in routed_groups(subjects):
         sub = rows[members]
-        scored = score_routed(sub, routes[key], explain=True)
+        scored = score_routed(sub, routed, explain=True)
         contribution = scored.contributions
         listed = factor_lists(sub, contribution)
         for local, k in enumerate(members):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -103,6 +104,29 @@ def usable_version(
     if artifact is None:
         return Usable(None, None, chosen.variant, reason, chosen.rollout)
     return Usable(version, artifact, chosen.variant, None, chosen.rollout)
+
+
+def routed_groups(
+    subjects: list[str],
+    model_type: str = MATCH_TYPE,
+    feature_names: list[str] | None = FEATURE_NAMES_LIST,
+) -> list[tuple[Usable, list[int]]]:
+    """Route each row's subject (a company); group the rows routed alike.
+
+    Each group (one version, variant, fallback reason and rollout) is scored in
+    one model call, however many subjects it holds.
+    """
+    by_subject: dict[str, list[int]] = defaultdict(list)
+    for k, subject in enumerate(subjects):
+        by_subject[subject].append(k)
+    routes: dict[tuple, Usable] = {}
+    members: dict[tuple, list[int]] = defaultdict(list)
+    for subject, rows in by_subject.items():
+        routed = usable_version(subject, model_type, feature_names)
+        key = (routed.version, routed.variant, routed.reason, routed.rollout)
+        routes.setdefault(key, routed)
+        members[key].extend(rows)
+    return [(routes[key], members[key]) for key in routes]
 
 
 def loaded_artifact(
