@@ -197,6 +197,10 @@ def test_versions_are_compared_side_by_side_with_their_charts(admin, two_version
     fold = second.metrics["candidates"]["logistic_regression"]["fold_roc_auc"]
     assert " · ".join(f"{s:.3f}" for s in fold) in page
     assert html.escape(second.metrics["selection"]["reason"]) in page
+    # How reasons are computed, and each candidate's measured serving cost.
+    assert html.escape(second.metrics["explanations"]["note"]) in page
+    timed = bool(second.metrics["selection"].get("serving_ms"))
+    assert ("Serving ms / 1,000 rows" in page) == timed
 
 
 def test_ticked_versions_and_focus_come_from_the_query(admin, two_versions):

@@ -113,6 +113,9 @@ class MatchArtifact:
     high: np.ndarray
     # Held-out calibration by bin: edges, predicted, observed, count.
     bins: dict[str, list[float]] = field(default_factory=dict)
+    # How contributions are computed in one pass (``explanations.LinearExplainer``);
+    # None in artifacts trained before it existed.
+    explainer: Any = None
 
     def member_probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Return raw success probabilities, one row per ensemble member (one for single models).

@@ -2,10 +2,12 @@
 
 Candidates (logistic regression, random forest, histogram gradient boosting and
 their soft-voting ensemble) are scored on consecutive time windows. The windows
-are in time order: selection windows choose the algorithm (the cheapest to serve
-of those within AUC_TOLERANCE of the best ROC AUC) and decide on calibration; a final, later window only scores the
-chosen pipeline, fitted without it, and those are the stored metrics. A
-calibrator always maps the outputs of the model it was fitted for.
+are in time order: selection windows choose the algorithm (the cheapest to serve,
+as measured, of those within AUC_TOLERANCE of the best ROC AUC: ``selection``)
+and decide on calibration; a final, later window only scores the chosen
+pipeline, fitted without it, and those are the stored metrics. A calibrator
+always maps the outputs of the model it was fitted for. Reasons are computed
+in one pass (``explanations``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ from plugins.match_success.evaluation import (
     classification_metrics,
     curves,
 )
+from plugins.match_success.explanations import describe, exact, fit_surrogate
 from plugins.match_success.forms import ParamsForm
+from plugins.match_success.selection import (
+    AUC_TOLERANCE,
+    COST_ROWS,
+    SERVING_COST_ORDER,
+    choose_algorithm,
+    serving_ms,
+)
 from webapp.model_types import (
     HeldOut,
     ModelType,
@@ -42,18 +52,16 @@ from webapp.model_types import (
     TrainResult,
 )
 
+__all__ = [
+    "AUC_TOLERANCE",
+    "SERVING_COST_ORDER",
+    "MatchSuccessModel",
+    "choose_algorithm",
+    "decide_calibration",
+    "make_estimator",
+]
+
 BASE_ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
-# Serving cost, cheapest first: one row through logistic regression takes a few
-# microseconds, gradient boosting's 300 small trees more, the random forest's
-# 120 deep trees more again, and the ensemble runs all three.
-SERVING_COST_ORDER = (
-    "logistic_regression",
-    "gradient_boosting",
-    "random_forest",
-    "soft_voting",
-)
-# A cheaper candidate whose held-out ROC AUC is within this of the best is served.
-AUC_TOLERANCE = 0.002
 MIN_CALIBRATION_SAMPLES = 300
 ISOTONIC_MIN_SAMPLES = 2000
 
@@ -125,6 +133,11 @@ class MatchSuccessModel(ModelType):
         scores = {
             name: _fold_scores(data.y, oof[name], selection) for name in candidates
         }
+        if len(candidates) > 1:
+            progress(0.68, "timing each candidate's serving")
+            timed_rows = data.X[selection[-1][1][:COST_ROWS]]
+            for name in candidates:
+                scores[name]["serving_ms"] = serving_ms(recent[-1][name], timed_rows)
         tolerance = float(params.get("auc_tolerance", AUC_TOLERANCE))
         chosen, selection_note = choose_algorithm(scores, tolerance)
         progress(0.7, f"deciding on calibration for {chosen}")
@@ -187,6 +200,12 @@ class MatchSuccessModel(ModelType):
             high=np.quantile(data.X, 0.99, axis=0),
             bins=calibration_table(data.y[final], calibrated),
         )
+        progress(0.95, "fitting how reasons are computed")
+        artifact.explainer = exact(estimator) or fit_surrogate(
+            lambda rows: artifact.member_probabilities(rows).mean(axis=0),
+            data.X,
+            data.X[final],
+        )
         y = data.y
         metrics = {
             **classification_metrics(y[final], calibrated),
@@ -218,6 +237,7 @@ class MatchSuccessModel(ModelType):
             "uncalibrated": classification_metrics(y[final], raw),
             "candidates": scores,
             "selection": selection_note,
+            "explanations": describe(artifact.explainer),
             "folds": [
                 *(
                     _window_row(data, train, valid, oof[chosen], "selection")
@@ -344,7 +364,17 @@ class MatchSuccessModel(ModelType):
     def predict_and_explain(
         self, artifact: MatchArtifact, rows: np.ndarray
     ) -> tuple[Predictions, np.ndarray]:
-        """Score the rows and their median-substituted variants in one model call."""
+        """Score the rows and explain them in one pass (``explanations``).
+
+        A logistic regression is explained in closed form, any other model by
+        its linear surrogate; an artifact trained before surrogates existed
+        scores its median-substituted variants in the same model call.
+        """
+        explainer = getattr(artifact, "explainer", None) or exact(artifact.estimator)
+        if explainer is not None:
+            members = artifact.member_probabilities(rows)
+            predictions = self._qualify(artifact, rows, members)
+            return predictions, explainer.contributions(rows, artifact.medians)
         n, f = rows.shape
         variants = np.repeat(rows, f, axis=0)
         columns = np.tile(np.arange(f), n)
@@ -368,41 +398,6 @@ class _MeanOf(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.mean([m.predict_proba(X) for m in self.members], axis=0)
-
-
-def choose_algorithm(
-    scores: dict[str, dict[str, Any]], tolerance: float = AUC_TOLERANCE
-) -> tuple[str, dict[str, Any]]:
-    """Return the candidate to serve and why: the cheapest within ``tolerance`` of the best.
-
-    The best is the highest held-out ROC AUC on the selection windows (the lower
-    Brier score breaks exact ties). Any candidate whose AUC is at most
-    ``tolerance`` below it counts as as good; of those the cheapest to serve
-    (``SERVING_COST_ORDER``) wins, so serving speed never pays for a difference
-    the windows cannot tell apart.
-    """
-    best = min(scores, key=lambda n: (-scores[n]["roc_auc"], scores[n]["brier"]))
-    best_auc = scores[best]["roc_auc"]
-    as_good = [n for n in scores if scores[n]["roc_auc"] >= best_auc - tolerance]
-    order = {name: k for k, name in enumerate(SERVING_COST_ORDER)}
-    chosen = min(as_good, key=lambda n: (order.get(n, len(order)), n))
-    if chosen == best:
-        reason = f"{best} had the best held-out ROC AUC ({best_auc:.4f})"
-        if len(as_good) > 1:
-            reason += " and is also the cheapest to serve of those within the tolerance"
-    else:
-        reason = (
-            f"{chosen} (ROC AUC {scores[chosen]['roc_auc']:.4f}) is within "
-            f"{tolerance:g} of the best, {best} ({best_auc:.4f}), and cheaper to serve"
-        )
-    return chosen, {
-        "best": best,
-        "best_roc_auc": round(best_auc, 6),
-        "chosen": chosen,
-        "tolerance": tolerance,
-        "within_tolerance": sorted(as_good, key=lambda n: order.get(n, len(order))),
-        "reason": reason,
-    }
 
 
 def _held_out_artifact(

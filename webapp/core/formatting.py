@@ -9,9 +9,10 @@ naive UTC shown with a "UTC" marker.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 from flask import current_app, has_app_context
 from markupsafe import Markup
 
@@ -28,21 +29,58 @@ def currency() -> str:
     return DEFAULT_CURRENCY
 
 
+@lru_cache(maxsize=32)
+def _pattern(text: str) -> NumberPattern:
+    """Return a parsed number pattern (Babel's format_* parse theirs on every call)."""
+    return parse_pattern(text)
+
+
 def number(value: float | None, digits: int = 0) -> str:
     """Format a count or amount with thousands separators: 15659 -> 15,659."""
     if value is None:
         return NOTHING
+    if type(value) is int:
+        return _count(value, digits)
+    return _grouped(value, digits)
+
+
+@lru_cache(maxsize=4096)
+def _count(value: int, digits: int) -> str:
+    """``number`` of a whole count; match reasons word the same small counts often."""
+    return _grouped(value, digits)
+
+
+def _grouped(value: float, digits: int) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return _pattern(pattern).apply(value, LOCALE)
 
 
 def money(value: float | None) -> str:
     """Format an amount of money in the marketplace currency, no cents: $12,500."""
     if value is None:
         return NOTHING
-    return format_currency(
-        value, currency(), format="¤#,##0", locale=LOCALE, currency_digits=False
+    if not 0 <= value < 1e15:  # Babel keeps "-$0"; huge floats print as Decimals
+        return _money(value, currency())
+    # Whole units are shown, so the amount is rounded first (half to even, as
+    # Babel rounds) and each whole amount is worded once.
+    return _whole_money(round(value), currency())
+
+
+@lru_cache(maxsize=4096)
+def _whole_money(amount: int, code: str) -> str:
+    return _money(amount, code)
+
+
+def _money(amount: float, code: str) -> str:
+    return _pattern("¤#,##0").apply(
+        amount, LOCALE, currency=code, currency_digits=False
     )
+
+
+@lru_cache(maxsize=1)
+def _plural_rule():
+    """Return the locale's plural rule (looking it up costs more than applying it)."""
+    return LOCALE.plural_form
 
 
 def noun(count: float, singular: str, plural_form: str | None = None) -> str:
@@ -50,7 +88,7 @@ def noun(count: float, singular: str, plural_form: str | None = None) -> str:
 
     :param plural_form: the plural when it is not ``singular + "s"``.
     """
-    if LOCALE.plural_form(abs(count)) == "one":
+    if _plural_rule()(abs(count)) == "one":
         return singular
     return plural_form or singular + "s"
 

@@ -132,6 +132,8 @@ def candidate_rows(version: ModelVersion | None) -> list[dict[str, Any]]:
             "brier": scores.get("brier"),
             "fold_roc_auc": scores.get("fold_roc_auc") or [],
             "fold_brier": scores.get("fold_brier") or [],
+            # ms to score 1,000 rows, when training measured it (match_success).
+            "serving_ms": scores.get("serving_ms"),
             # Regression types score candidates by MAE and R² instead.
             "mae": scores.get("mae"),
             "r2": scores.get("r2"),

@@ -10,7 +10,6 @@ Niche forecasts (the trend type) are served by ``forecasts``, shown by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -25,13 +24,14 @@ from webapp.serving import interleaved, pools, prediction_log
 from webapp.serving.predict import (
     MATCH_TYPE,
     contributions,
+    factor_lists,
     factors,
     log_entries,
     log_predictions,
     result,
+    routed_groups,
     score_routed,
     score_rows,
-    usable_version,
 )
 from webapp.serving.state import serving_state
 
@@ -70,28 +70,20 @@ def predict_pairs(
     budgets = budgets or [None] * len(pairs)
     pool = serving_state().pool.get(_min_rating())
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
-    by_subject: dict[str, list[int]] = defaultdict(list)
-    for k, (_, company) in enumerate(pairs):
-        by_subject[company.external_id].append(k)
-    routes: dict[tuple, tuple] = {}
-    by_route: dict[tuple, list[int]] = defaultdict(list)
-    for subject, members in by_subject.items():
-        routed = usable_version(subject)
-        key = (routed.version, routed.variant, routed.reason, routed.rollout)
-        routes.setdefault(key, routed)
-        by_route[key].extend(members)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
     logged: list[dict[str, Any]] = []
-    for key, members in by_route.items():
+    subjects = [company.external_id for _, company in pairs]
+    for routed, members in routed_groups(subjects):
         sub = rows[members]
-        scored = score_routed(sub, routes[key], explain=True)
+        scored = score_routed(sub, routed, explain=True)
         contribution = scored.contributions
+        listed = factor_lists(sub, contribution)
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
                 "influencer_id": influencer.external_id,
                 "company_id": company.external_id,
-                **result(scored, local, sub[local], contribution[local]),
+                **result(scored, local, sub[local], contribution[local], listed[local]),
             }
         logged += log_entries(
             scored,
@@ -183,11 +175,12 @@ def _answers(
     for scored, positions in interleaved.by_scorer(picks):
         indices = [picks[p].index for p in positions]
         contribution = contributions(scored, rows[indices])
+        listed = factor_lists(rows[indices], contribution)
         for local, position in enumerate(positions):
             i = indices[local]
             answers[position] = {
                 **card_of(i),
-                **result(scored, i, rows[i], contribution[local]),
+                **result(scored, i, rows[i], contribution[local], listed[local]),
             }
         log_predictions(scored, [(i, *pair_of(i)) for i in indices], subject, source)
     return answers

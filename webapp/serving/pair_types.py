@@ -17,7 +17,6 @@ database); everything else serves here.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +30,7 @@ from webapp.models import Company, Influencer
 from webapp.registry.contract import ModelType, Output, Predictions, Subject
 from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
-from webapp.serving.predict import model_failed, usable_version
+from webapp.serving.predict import Usable, model_failed, routed_groups, usable_version
 from webapp.serving.routing import FallsBack, ServedVersion
 from webapp.serving.state import serving_state
 
@@ -154,9 +153,12 @@ def _fallback(
 def score_rows(plugin: ModelType, rows: np.ndarray, subject: str) -> TypedScored:
     """Score the type's feature ``rows`` with the version routed for ``subject``."""
     names = feature_sets.names(plugin.features)
-    version, artifact, variant, reason, rollout = usable_version(
-        subject, plugin.name, names
-    )
+    return score_routed(plugin, rows, usable_version(subject, plugin.name, names))
+
+
+def score_routed(plugin: ModelType, rows: np.ndarray, routed: Usable) -> TypedScored:
+    """Score the type's feature ``rows`` with what ``usable_version`` returned."""
+    version, artifact, variant, reason, rollout = routed
     if version is None or len(rows) == 0:
         return _fallback(plugin, rows, reason, variant, rollout)
     try:
@@ -257,13 +259,12 @@ def predict_pairs(
     if not pairs:
         return []
     rows = type_rows(plugin, pairs, budgets or [None] * len(pairs))
-    by_subject: dict[str, list[int]] = defaultdict(list)
-    for k, (_, company) in enumerate(pairs):
-        by_subject[company.external_id].append(k)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
-    for subject, members in by_subject.items():
+    subjects = [company.external_id for _, company in pairs]
+    names = feature_sets.names(plugin.features)
+    for routed, members in routed_groups(subjects, plugin.name, names):
         sub = rows[members]
-        scored = score_rows(plugin, sub, subject)
+        scored = score_routed(plugin, sub, routed)
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
@@ -276,7 +277,7 @@ def predict_pairs(
                 prediction_log.entry(
                     plugin.name,
                     scored.version,
-                    subject,
+                    subjects[k],
                     source,
                     score=float(scored.predictions.score[local]),
                     variant=scored.variant,

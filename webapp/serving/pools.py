@@ -42,10 +42,10 @@ def pair_rows(
     comes from the pool's index (at most RANKING_POOL_SECONDS old). A missing
     budget is the assumed default budget.
     """
-    inf = features.encode_influencers([_profile(i) for i in influencers])
-    co = features.encode_companies([_profile(c) for c in companies])
     inf_ids = np.array([i.id for i in influencers], dtype=np.int64)
     co_ids = np.array([c.id for c in companies], dtype=np.int64)
+    inf = _encoded(features.encode_influencers, influencers, inf_ids)
+    co = _encoded(features.encode_companies, companies, co_ids)
     today = today_day()
     history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today))
     assumed = features.default_budget(inf.rate, co.budget)
@@ -55,6 +55,18 @@ def pair_rows(
     return features.pair_matrix(
         inf, co, history, np.full(len(inf_ids), float(today)), budget
     )
+
+
+def _encoded(encode, entities: list, ids: np.ndarray):
+    """Encode each distinct entity once and return the columns aligned with ``ids``.
+
+    A batch names the same brand for many pairs; the first row given for an id
+    stands for it (one request reads each entity once).
+    """
+    unique, first, position = np.unique(ids, return_index=True, return_inverse=True)
+    if len(unique) == len(ids):
+        return encode([_profile(entity) for entity in entities])
+    return encode([_profile(entities[k]) for k in first]).take(position)
 
 
 def _profile(entity: Influencer | Company) -> dict:

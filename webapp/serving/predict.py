@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -11,7 +12,7 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.learning.features import FEATURE_NAMES
-from webapp.learning.reasons import reason
+from webapp.learning.reasons import NUMERIC, YES_NO, reason
 from webapp.models import ModelVersion
 from webapp.registry.artifact_store import artifact_store
 from webapp.registry.artifacts import ArtifactError, verify
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 MATCH_TYPE = "match_success"
 TOP_FACTORS = 5
 FEATURE_NAMES_LIST = list(FEATURE_NAMES)
+# Features whose sentence depends on the value alone (not on the contribution).
+_WORDED_BY_VALUE = frozenset(
+    j for j, name in enumerate(FEATURE_NAMES) if name in YES_NO or name in NUMERIC
+)
 
 
 @dataclass
@@ -99,6 +104,29 @@ def usable_version(
     if artifact is None:
         return Usable(None, None, chosen.variant, reason, chosen.rollout)
     return Usable(version, artifact, chosen.variant, None, chosen.rollout)
+
+
+def routed_groups(
+    subjects: list[str],
+    model_type: str = MATCH_TYPE,
+    feature_names: list[str] | None = FEATURE_NAMES_LIST,
+) -> list[tuple[Usable, list[int]]]:
+    """Route each row's subject (a company); group the rows routed alike.
+
+    Each group (one version, variant, fallback reason and rollout) is scored in
+    one model call, however many subjects it holds.
+    """
+    by_subject: dict[str, list[int]] = defaultdict(list)
+    for k, subject in enumerate(subjects):
+        by_subject[subject].append(k)
+    routes: dict[tuple, Usable] = {}
+    members: dict[tuple, list[int]] = defaultdict(list)
+    for subject, rows in by_subject.items():
+        routed = usable_version(subject, model_type, feature_names)
+        key = (routed.version, routed.variant, routed.reason, routed.rollout)
+        routes.setdefault(key, routed)
+        members[key].extend(rows)
+    return [(routes[key], members[key]) for key in routes]
 
 
 def loaded_artifact(
@@ -274,22 +302,56 @@ def factors(
     row: np.ndarray, contribution: np.ndarray, top: int = TOP_FACTORS
 ) -> list[dict[str, Any]]:
     """Return the ``top`` features by absolute contribution, signed, with a true reason."""
-    order = np.argsort(-np.abs(contribution))[:top]
-    return [
-        {
-            "feature": FEATURE_NAMES[j],
-            "label": reason(FEATURE_NAMES[j], float(row[j]), float(contribution[j])),
-            "value": round(float(row[j]), 4),
-            "contribution": round(float(contribution[j]), 4),
-        }
-        for j in order
-    ]
+    return factor_lists(row[None, :], contribution[None, :], top)[0]
+
+
+def factor_lists(
+    rows: np.ndarray, contributions: np.ndarray, top: int = TOP_FACTORS
+) -> list[list[dict[str, Any]]]:
+    """Return ``factors`` for every row at once: one sort, each sentence worded once.
+
+    The features of a brand repeat across its pairs, so a sentence already
+    worded in this call for the same feature and value is reused.
+    """
+    if len(rows) == 0:
+        return []
+    order = np.argsort(-np.abs(contributions), axis=1)[:, :top]
+    values = np.take_along_axis(rows, order, axis=1).tolist()
+    pushes = np.take_along_axis(contributions, order, axis=1).tolist()
+    worded: dict[tuple, str] = {}
+    lists = []
+    for columns, row_values, row_pushes in zip(
+        order.tolist(), values, pushes, strict=True
+    ):
+        listed = []
+        for j, value, push in zip(columns, row_values, row_pushes, strict=True):
+            key = (j, value) if j in _WORDED_BY_VALUE else (j, value, push)
+            label = worded.get(key)
+            if label is None:
+                label = worded[key] = reason(FEATURE_NAMES[j], value, push)
+            listed.append(
+                {
+                    "feature": FEATURE_NAMES[j],
+                    "label": label,
+                    "value": round(value, 4),
+                    "contribution": round(push, 4),
+                }
+            )
+        lists.append(listed)
+    return lists
 
 
 def result(
-    scored: Scored, i: int, row: np.ndarray, contribution: np.ndarray
+    scored: Scored,
+    i: int,
+    row: np.ndarray,
+    contribution: np.ndarray,
+    listed: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Return the public description of prediction ``i``."""
+    """Return the public description of prediction ``i``.
+
+    :param listed: its factors, when the caller listed many rows' at once.
+    """
     interval = None
     if scored.low is not None:
         interval = {
@@ -300,7 +362,7 @@ def result(
         "success_probability": round(float(scored.probability[i]), 4),
         "confidence": round(float(scored.confidence[i]), 4),
         "interval": interval,
-        "factors": factors(row, contribution),
+        "factors": factors(row, contribution) if listed is None else listed,
         "model": scored.model_info(),
         "fallback": scored.fallback,
         "fallback_reason": scored.fallback_reason,

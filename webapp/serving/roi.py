@@ -10,7 +10,6 @@ interval [-1, 1] (a total loss to doubling the spend). Every answer is logged.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from webapp.learning.consent import excluded_collaborations
 from webapp.models import Collaboration, Company, Influencer, Outcome
 from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
-from webapp.serving.predict import model_failed, usable_version
+from webapp.serving.predict import Usable, model_failed, routed_groups, usable_version
 from webapp.serving.routing import FallsBack, ServedVersion
 from webapp.serving.state import serving_state
 
@@ -139,7 +138,12 @@ def _check(predictions, n: int) -> None:
 
 def score_pairs(pairs, rows: np.ndarray, subject: str) -> RoiScored:
     """Estimate ROI for feature ``rows`` of ``pairs`` with the version routed for ``subject``."""
-    version, artifact, variant, reason, rollout = usable_version(subject, ROI_TYPE)
+    return score_routed(pairs, rows, usable_version(subject, ROI_TYPE))
+
+
+def score_routed(pairs, rows: np.ndarray, routed: Usable) -> RoiScored:
+    """Estimate ROI for ``rows`` of ``pairs`` with what ``usable_version`` returned."""
+    version, artifact, variant, reason, rollout = routed
     if version is None:
         return _fallback(pairs, reason, variant, rollout)
     plugin = installed_types(current_app).get(ROI_TYPE)
@@ -172,12 +176,10 @@ def estimate_pairs(
     budgets = budgets or [None] * len(pairs)
     pool = serving_state().pool.get(int(current_app.config["SUCCESS_MIN_RATING"]))
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
-    by_subject: dict[str, list[int]] = defaultdict(list)
-    for k, (_, company) in enumerate(pairs):
-        by_subject[company.external_id].append(k)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
-    for subject, members in by_subject.items():
-        scored = score_pairs([pairs[k] for k in members], rows[members], subject)
+    subjects = [company.external_id for _, company in pairs]
+    for routed, members in routed_groups(subjects, ROI_TYPE):
+        scored = score_routed([pairs[k] for k in members], rows[members], routed)
         for local, k in enumerate(members):
             influencer, company = pairs[k]
             answers[k] = {
@@ -185,18 +187,18 @@ def estimate_pairs(
                 "company_id": company.external_id,
                 **scored.answer(local),
             }
-        _log(scored, [pairs[k] for k in members], subject, source)
+        _log(scored, [pairs[k] for k in members], source)
     return answers
 
 
-def _log(scored: RoiScored, pairs, subject: str, source: str) -> None:
-    """Write one PredictionLog row per estimated pair, with its interval; commit."""
+def _log(scored: RoiScored, pairs, source: str) -> None:
+    """Write one PredictionLog row per estimated pair (subject: its company), with its interval."""
     prediction_log.write(
         [
             prediction_log.entry(
                 ROI_TYPE,
                 scored.version,
-                subject,
+                company.external_id,
                 source,
                 score=float(scored.expected[i]),
                 variant=scored.variant,
