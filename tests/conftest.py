@@ -219,6 +219,25 @@ def make_company(external_id: str, **overrides) -> Company:
     return Company(**values)
 
 
+def add_collaboration(
+    external_id: str, influencer, company, proposed_on, status: str = "completed"
+) -> Collaboration:
+    """Add and return a collaboration in ``status`` (a completed one ends 20 days after proposal)."""
+    row = Collaboration(
+        external_id=external_id,
+        influencer=influencer,
+        company=company,
+        proposed_on=proposed_on,
+        status=status,
+        budget=800.0,
+        completed_on=proposed_on + timedelta(days=20)
+        if status == "completed"
+        else None,
+    )
+    db.session.add(row)
+    return row
+
+
 @pytest.fixture
 def world(app, make_user):
     """Two influencers, two companies, collaborations in every state, and members."""

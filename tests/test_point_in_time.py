@@ -8,12 +8,12 @@ past moment saw (a feature, a label, its time) does not move.
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, add_collaboration
 
 from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
@@ -43,23 +43,6 @@ def training_row(collaboration: Collaboration) -> tuple[np.ndarray, int, np.date
     return data.X[position], int(data.y[position]), data.label_times[position]
 
 
-def collaboration(external_id, influencer, company, proposed_on, status="completed"):
-    """Add and return a finished collaboration."""
-    row = Collaboration(
-        external_id=external_id,
-        influencer=influencer,
-        company=company,
-        proposed_on=proposed_on,
-        status=status,
-        budget=800.0,
-        completed_on=proposed_on + timedelta(days=20)
-        if status == "completed"
-        else None,
-    )
-    db.session.add(row)
-    return row
-
-
 def brand_rating(of: Collaboration, rating: int, rated_at: datetime, **extra):
     """Add a brand-side rating through the ORM (the hook adds its first revision)."""
     outcome = Outcome(
@@ -83,7 +66,7 @@ def past(world):
     history sees PAST's rating.
     """
     inf_a, co_a = world["influencers"][0], world["companies"][0]
-    past = collaboration("PAST", inf_a, co_a, date(2025, 1, 10))
+    past = add_collaboration("PAST", inf_a, co_a, date(2025, 1, 10))
     brand_rating(past, 5, datetime(2025, 2, 3, 10))
     brand_rating(world["collaborations"]["completed"], 4, datetime(2025, 4, 5))
     db.session.commit()
@@ -214,7 +197,7 @@ def test_an_imported_cancellation_is_known_from_its_rating_or_the_import(app, tm
 def pivot_b(world, past):
     """PIVOT: influencer A with brand B (Apr 2025), rated; its history is all brand A."""
     inf_a, co_b = world["influencers"][0], world["companies"][1]
-    pivot = collaboration("PIVOT", inf_a, co_b, date(2025, 4, 20))
+    pivot = add_collaboration("PIVOT", inf_a, co_b, date(2025, 4, 20))
     brand_rating(pivot, 5, datetime(2025, 5, 30))
     db.session.commit()
     return pivot
@@ -244,7 +227,7 @@ def test_a_rating_by_a_member_who_opted_out_is_left_out_after_another_edit(
     first_rater = make_user("first@example.com", company=co_b)
     other = world["collaborations"]["other"]  # influencer B with brand B, Mar 2025
     outcome = brand_rating(other, 5, datetime(2025, 3, 25), rated_by=first_rater)
-    pivot = collaboration("PIVOT-B", inf_b, co_a, date(2025, 5, 1))
+    pivot = add_collaboration("PIVOT-B", inf_b, co_a, date(2025, 5, 1))
     brand_rating(pivot, 4, datetime(2025, 6, 1))
     db.session.commit()
     assert feature(training_row(pivot)[0], "influencer_rated_outcomes") == (
@@ -303,7 +286,7 @@ def test_a_collaboration_proposed_today_sees_what_training_will_see(world, make_
     # Plant today's events: influencer A's collaboration proposed today, and a
     # brand rating of its March collaboration given a moment ago.
     today = utcnow().date()
-    collaboration("TODAY", inf_a, co_a, today, status="cancelled")
+    add_collaboration("TODAY", inf_a, co_a, today, status="cancelled")
     brand_rating(world["collaborations"]["completed"], 5, utcnow())
     db.session.commit()
     serving_state().pool.clear()

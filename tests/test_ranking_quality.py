@@ -9,11 +9,11 @@ ranked) and fails with C.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 import pytest
-from conftest import make_company, make_influencer
+from conftest import add_collaboration, make_company, make_influencer
 from training_helpers import seed_small_world, train_version
 
 from webapp.core.timeutil import start_of
@@ -41,22 +41,6 @@ class ByAudience(ModelType):
 
     def predict(self, artifact, rows):
         return Predictions(score=rows[:, NAMES.index("log_followers")] / 10)
-
-
-def collaboration(key, influencer, company, proposed_on, status="completed"):
-    row = Collaboration(
-        external_id=key,
-        influencer=influencer,
-        company=company,
-        proposed_on=proposed_on,
-        status=status,
-        budget=800.0,
-        completed_on=proposed_on + timedelta(days=20)
-        if status == "completed"
-        else None,
-    )
-    db.session.add(row)
-    return row
 
 
 def brand_rating(of, rating: int, rated_at: datetime) -> None:
@@ -110,24 +94,24 @@ def market(app):
         )
     a.followers = 900_000
     p = people
-    past = collaboration("PAST-A", p["A"], p["Y"], date(2025, 3, 1))
+    past = add_collaboration("PAST-A", p["A"], p["Y"], date(2025, 3, 1))
     brand_rating(past, 5, datetime(2025, 4, 1))
-    late = collaboration("LATE-B", p["B"], p["Y"], date(2025, 4, 1))
+    late = add_collaboration("LATE-B", p["B"], p["Y"], date(2025, 4, 1))
     brand_rating(late, 5, datetime(2025, 7, 1))
-    busy = collaboration("BUSY-E", p["E"], p["X"], date(2025, 5, 20))
+    busy = add_collaboration("BUSY-E", p["E"], p["X"], date(2025, 5, 20))
     history(
         busy,
         ("proposed", datetime(2025, 5, 20, 9)),
         ("accepted", datetime(2025, 5, 22, 9)),
         ("completed", datetime(2025, 6, 20, 9)),
     )
-    win = collaboration("WIN-A", p["A"], p["X"], START)
+    win = add_collaboration("WIN-A", p["A"], p["X"], START)
     brand_rating(win, 5, datetime(2025, 7, 15))
-    loss = collaboration("LOSS-C", p["C"], p["X"], date(2025, 6, 12))
+    loss = add_collaboration("LOSS-C", p["C"], p["X"], date(2025, 6, 12))
     brand_rating(loss, 2, datetime(2025, 7, 10))
-    newcomer = collaboration("WIN-D", p["D"], p["X"], date(2025, 6, 15))
+    newcomer = add_collaboration("WIN-D", p["D"], p["X"], date(2025, 6, 15))
     brand_rating(newcomer, 5, datetime(2025, 7, 20))
-    later = collaboration("OPEN-F", p["F"], p["X"], date(2025, 6, 20), "proposed")
+    later = add_collaboration("OPEN-F", p["F"], p["X"], date(2025, 6, 20), "proposed")
     history(later, ("proposed", datetime(2025, 6, 20, 9)))
     db.session.commit()
     return {**people, "late": late}

@@ -94,6 +94,13 @@ class CandidatePool:
         co_ids, co_profiles = loaders.current_profiles("company")
         history = HistoryIndex(loaders.load_events(min_rating))
         history.partner_graph(today_day())  # built here, not by the first request
+        return cls.encoded(inf_ids, inf_profiles, co_ids, co_profiles, history)
+
+    @classmethod
+    def encoded(
+        cls, inf_ids, inf_profiles, co_ids, co_profiles, history: HistoryIndex
+    ) -> CandidatePool:
+        """Return a pool of these profiles, encoded once, over ``history``."""
         return cls(
             built_at=time.monotonic(),
             influencer_ids=inf_ids,
@@ -123,17 +130,10 @@ class CandidatePool:
             ids = ids[joined]
             profiles, _ = loaders.profiles_as_of(kind, ids, np.full(len(ids), day))
             columns[kind] = (ids, profiles)
-        inf_ids, inf_profiles = columns["influencer"]
-        co_ids, co_profiles = columns["company"]
-        return cls(
-            built_at=time.monotonic(),
-            influencer_ids=inf_ids,
-            influencers=features.encode_influencers(inf_profiles),
-            influencer_profiles=inf_profiles,
-            company_ids=co_ids,
-            companies=features.encode_companies(co_profiles),
-            company_profiles=co_profiles,
-            history=HistoryIndex(loaders.load_events(min_rating)),
+        return cls.encoded(
+            *columns["influencer"],
+            *columns["company"],
+            HistoryIndex(loaders.load_events(min_rating)),
         )
 
     def rows_for_company(
