@@ -93,6 +93,10 @@ def app(database_url, redis_server, tmp_path, monkeypatch):
             # Tests read the log right after a request (test_prediction_log.py
             # covers the async path).
             "PREDICTION_LOG_FLUSH": "sync",
+            # Every match_success training replays Find influencers; a sample of
+            # 25 brands keeps that check in each training (test_ranking_quality
+            # sets its own limit) without 200 brands' cost in every test.
+            "RANKING_EVAL_MAX_BRANDS": 25,
         }
     )
     with app.app_context():
