@@ -206,6 +206,14 @@ def rounded(value, digits: int = 12):
     return value
 
 
+def scores_only(candidates: dict) -> dict:
+    """The candidates' held-out scores (rounded), without their measured serving times."""
+    return {
+        name: rounded({k: v for k, v in figures.items() if k != "serving_ms"})
+        for name, figures in candidates.items()
+    }
+
+
 def test_the_final_window_plays_no_part_in_choosing():
     """Planting other labels in the final window changes its score but not one
     choice: algorithm, candidate scores and the calibration decision stay put."""
@@ -219,8 +227,11 @@ def test_the_final_window_plays_no_part_in_choosing():
     planted.y[final] = rng.permutation(planted.y[final])
     after = MatchSuccessModel().fit(planted, params, no_progress)
     assert after.algorithm == before.algorithm
-    # Equal up to float summation order (threads may add in another order).
-    assert rounded(after.metrics["candidates"]) == rounded(before.metrics["candidates"])
+    # Equal up to float summation order (threads may add in another order); the
+    # measured serving times are timings, different in every fit.
+    assert scores_only(after.metrics["candidates"]) == scores_only(
+        before.metrics["candidates"]
+    )
     assert rounded(after.metrics["windows"]["calibration"]) == rounded(
         before.metrics["windows"]["calibration"]
     )
