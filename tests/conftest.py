@@ -242,6 +242,29 @@ def add_collaboration(
     return row
 
 
+def add_brand_rating(of: Collaboration, rating: int, rated_at, **extra) -> Outcome:
+    """Add a brand-side rating through the ORM (the hook adds its first revision)."""
+    outcome = Outcome(
+        collaboration=of,
+        rater_side="company",
+        success_rating=rating,
+        completion_status="completed",
+        would_collaborate_again=rating >= 4,
+        rated_at=rated_at,
+        **extra,
+    )
+    db.session.add(outcome)
+    return outcome
+
+
+@pytest.fixture
+def signed_in_admin(client, auth, make_user):
+    """The test client signed in as a new admin (admin@example.com)."""
+    make_user("admin@example.com", role="admin")
+    auth.login("admin@example.com")
+    return client
+
+
 @pytest.fixture
 def world(app, make_user):
     """Two influencers, two companies, collaborations in every state, and members."""

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT, add_collaboration
+from conftest import PROJECT_ROOT, add_brand_rating, add_collaboration
 
 from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
@@ -43,21 +43,6 @@ def training_row(collaboration: Collaboration) -> tuple[np.ndarray, int, np.date
     return data.X[position], int(data.y[position]), data.label_times[position]
 
 
-def brand_rating(of: Collaboration, rating: int, rated_at: datetime, **extra):
-    """Add a brand-side rating through the ORM (the hook adds its first revision)."""
-    outcome = Outcome(
-        collaboration=of,
-        rater_side="company",
-        success_rating=rating,
-        completion_status="completed",
-        would_collaborate_again=rating >= 4,
-        rated_at=rated_at,
-        **extra,
-    )
-    db.session.add(outcome)
-    return outcome
-
-
 @pytest.fixture
 def past(world):
     """PAST (influencer A with brand A, Jan 2025) rated a success on 3 Feb 2025.
@@ -67,8 +52,8 @@ def past(world):
     """
     inf_a, co_a = world["influencers"][0], world["companies"][0]
     past = add_collaboration("PAST", inf_a, co_a, date(2025, 1, 10))
-    brand_rating(past, 5, datetime(2025, 2, 3, 10))
-    brand_rating(world["collaborations"]["completed"], 4, datetime(2025, 4, 5))
+    add_brand_rating(past, 5, datetime(2025, 2, 3, 10))
+    add_brand_rating(world["collaborations"]["completed"], 4, datetime(2025, 4, 5))
     db.session.commit()
     return past
 
@@ -198,7 +183,7 @@ def pivot_b(world, past):
     """PIVOT: influencer A with brand B (Apr 2025), rated; its history is all brand A."""
     inf_a, co_b = world["influencers"][0], world["companies"][1]
     pivot = add_collaboration("PIVOT", inf_a, co_b, date(2025, 4, 20))
-    brand_rating(pivot, 5, datetime(2025, 5, 30))
+    add_brand_rating(pivot, 5, datetime(2025, 5, 30))
     db.session.commit()
     return pivot
 
@@ -226,9 +211,9 @@ def test_a_rating_by_a_member_who_opted_out_is_left_out_after_another_edit(
     inf_b, co_a, co_b = world["influencers"][1], *world["companies"]
     first_rater = make_user("first@example.com", company=co_b)
     other = world["collaborations"]["other"]  # influencer B with brand B, Mar 2025
-    outcome = brand_rating(other, 5, datetime(2025, 3, 25), rated_by=first_rater)
+    outcome = add_brand_rating(other, 5, datetime(2025, 3, 25), rated_by=first_rater)
     pivot = add_collaboration("PIVOT-B", inf_b, co_a, date(2025, 5, 1))
-    brand_rating(pivot, 4, datetime(2025, 6, 1))
+    add_brand_rating(pivot, 4, datetime(2025, 6, 1))
     db.session.commit()
     assert feature(training_row(pivot)[0], "influencer_rated_outcomes") == (
         pytest.approx(np.log1p(1))
@@ -287,7 +272,7 @@ def test_a_collaboration_proposed_today_sees_what_training_will_see(world, make_
     # brand rating of its March collaboration given a moment ago.
     today = utcnow().date()
     add_collaboration("TODAY", inf_a, co_a, today, status="cancelled")
-    brand_rating(world["collaborations"]["completed"], 5, utcnow())
+    add_brand_rating(world["collaborations"]["completed"], 5, utcnow())
     db.session.commit()
     serving_state().pool.clear()
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pytest
-from conftest import add_collaboration, make_company, make_influencer
+from conftest import add_brand_rating, add_collaboration, make_company, make_influencer
 from training_helpers import seed_small_world, train_version
 
 from webapp.core.timeutil import start_of
@@ -23,7 +23,6 @@ from webapp.model_types import HeldOut, ModelType, Predictions
 from webapp.models import (
     Collaboration,
     ModelVersion,
-    Outcome,
     ProfileRevision,
     StatusChange,
 )
@@ -41,19 +40,6 @@ class ByAudience(ModelType):
 
     def predict(self, artifact, rows):
         return Predictions(score=rows[:, NAMES.index("log_followers")] / 10)
-
-
-def brand_rating(of, rating: int, rated_at: datetime) -> None:
-    db.session.add(
-        Outcome(
-            collaboration=of,
-            rater_side="company",
-            success_rating=rating,
-            completion_status="completed",
-            would_collaborate_again=rating >= 4,
-            rated_at=rated_at,
-        )
-    )
 
 
 def history(of, *steps: tuple[str, datetime]) -> None:
@@ -95,9 +81,9 @@ def market(app):
     a.followers = 900_000
     p = people
     past = add_collaboration("PAST-A", p["A"], p["Y"], date(2025, 3, 1))
-    brand_rating(past, 5, datetime(2025, 4, 1))
+    add_brand_rating(past, 5, datetime(2025, 4, 1))
     late = add_collaboration("LATE-B", p["B"], p["Y"], date(2025, 4, 1))
-    brand_rating(late, 5, datetime(2025, 7, 1))
+    add_brand_rating(late, 5, datetime(2025, 7, 1))
     busy = add_collaboration("BUSY-E", p["E"], p["X"], date(2025, 5, 20))
     history(
         busy,
@@ -106,11 +92,11 @@ def market(app):
         ("completed", datetime(2025, 6, 20, 9)),
     )
     win = add_collaboration("WIN-A", p["A"], p["X"], START)
-    brand_rating(win, 5, datetime(2025, 7, 15))
+    add_brand_rating(win, 5, datetime(2025, 7, 15))
     loss = add_collaboration("LOSS-C", p["C"], p["X"], date(2025, 6, 12))
-    brand_rating(loss, 2, datetime(2025, 7, 10))
+    add_brand_rating(loss, 2, datetime(2025, 7, 10))
     newcomer = add_collaboration("WIN-D", p["D"], p["X"], date(2025, 6, 15))
-    brand_rating(newcomer, 5, datetime(2025, 7, 20))
+    add_brand_rating(newcomer, 5, datetime(2025, 7, 20))
     later = add_collaboration("OPEN-F", p["F"], p["X"], date(2025, 6, 20), "proposed")
     history(later, ("proposed", datetime(2025, 6, 20, 9)))
     db.session.commit()
@@ -226,16 +212,9 @@ def add_version(metrics: dict) -> ModelVersion:
     return version
 
 
-@pytest.fixture
-def admin(client, auth, make_user):
-    make_user("admin@example.com", role="admin")
-    auth.login("admin@example.com")
-    return client
-
-
-def test_the_model_page_shows_the_three_rankings(market, admin):
+def test_the_model_page_shows_the_three_rankings(market, signed_in_admin):
     add_version({"roc_auc": 0.7, "ranking": measured()})
-    response = admin.get("/models/match_success")
+    response = signed_in_admin.get("/models/match_success")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'id="ranking-table"' in page
@@ -246,16 +225,18 @@ def test_the_model_page_shows_the_three_rankings(market, admin):
     assert 'id="ranking-empty"' not in page
 
 
-def test_the_model_page_says_so_when_no_brand_could_be_ranked(market, admin):
+def test_the_model_page_says_so_when_no_brand_could_be_ranked(market, signed_in_admin):
     add_version({"roc_auc": 0.7, "ranking": measured(only_failures=True)})
-    response = admin.get("/models/match_success")
+    response = signed_in_admin.get("/models/match_success")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'id="ranking-empty"' in page
     assert 'id="ranking-table"' not in page
 
 
-def test_training_match_success_stores_rankings_on_its_final_window(app, admin):
+def test_training_match_success_stores_rankings_on_its_final_window(
+    app, signed_in_admin
+):
     seed_small_world()
     version = train_version()
     report = version.metrics["ranking"]
@@ -266,5 +247,5 @@ def test_training_match_success_stores_rankings_on_its_final_window(app, admin):
         figures = report["rankers"][name]
         assert set(figures) == set(ranking_quality.METRICS)
         assert all(0 <= value <= 1 for value in figures.values())
-    page = admin.get("/models/match_success").get_data(as_text=True)
+    page = signed_in_admin.get("/models/match_success").get_data(as_text=True)
     assert 'id="ranking-table"' in page
