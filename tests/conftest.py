@@ -97,6 +97,9 @@ def app(database_url, redis_server, tmp_path, monkeypatch):
             # 25 brands keeps that check in each training (test_ranking_quality
             # sets its own limit) without 200 brands' cost in every test.
             "RANKING_EVAL_MAX_BRANDS": 25,
+            # Routing is checked on requests only, so tests decide when a process
+            # notices a change (test_serving_coherence runs real watchers).
+            "ROUTING_WATCH": False,
         }
     )
     with app.app_context():
@@ -325,6 +328,7 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     keys = ("ENV", "TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MODEL_DIR")
+    keys += ("ROUTING_WATCH",)
     live = create_app(
         {key: app.config[key] for key in keys}
         | {"PER_PAGE": app.config["PER_PAGE"], "WTF_CSRF_ENABLED": True}

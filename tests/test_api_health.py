@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from api_support import ApiClient, database_down, issue_token, redis_down
@@ -19,7 +20,10 @@ def token(world):
 
 
 def test_health_reports_everything_up(app, api_client, token, redis):
+    before = time.time()
     body = api_client.call("GET", "/health", 200, token=token).get_json()
+    switched_at = body["process"].pop("routing_switched_at")
+    assert before <= switched_at <= time.time()
     assert body == {
         "status": "ok",
         "database": {"ok": True, "backend": db.engine.dialect.name, "error": None},

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "ARTIFACT_STORE": "local",
     # seconds between a web process's checks of the Redis routing counter
     "ROUTING_CHECK_SECONDS": 0.1,
+    # a watcher thread per web process makes that check even while no request arrives
+    "ROUTING_WATCH": True,
     # seconds between reloads of routing from the database while Redis does not answer
     "ROUTING_FALLBACK_SECONDS": 5.0,
     # seconds a process serves one routing table at most, even if no change was signalled

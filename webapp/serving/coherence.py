@@ -11,7 +11,10 @@ At most every ROUTING_CHECK_SECONDS a request reads the counter (one GET); when
 it moved, a background thread loads the new table from the database, loads and
 verifies (sha256) every artifact it routes to, and only then swaps it in:
 requests go on being served by the old table meanwhile, and the first request
-on the new one finds its artifacts loaded. When Redis does not answer, the
+on the new one finds its artifacts loaded. Unless ROUTING_WATCH is off, a
+watcher thread in each process makes the same check every ROUTING_CHECK_SECONDS
+whether or not requests arrive, so an idle process has switched before its next
+request rather than on it. When Redis does not answer, the
 table is reloaded from the database every ROUTING_FALLBACK_SECONDS instead; no
 table is served longer than ROUTING_MAX_AGE_SECONDS (that picks up a change
 whose notice was lost while the writer could not reach Redis).
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 from flask import Flask, current_app
@@ -89,6 +94,10 @@ class RoutingCache:
         self.check_seconds = float(app.config["ROUTING_CHECK_SECONDS"])
         self.fallback_seconds = float(app.config["ROUTING_FALLBACK_SECONDS"])
         self.max_age = float(app.config["ROUTING_MAX_AGE_SECONDS"])
+        self.watch = bool(app.config["ROUTING_WATCH"])
+        self._watching_pid: int | None = None
+        #: ``time.time()`` when the table now served was swapped in (health shows it).
+        self.switched_at: float | None = None
         self._table: RoutingTable | None = None
         self._next_check = -math.inf
         self._checking = threading.Lock()
@@ -102,18 +111,37 @@ class RoutingCache:
         Only the first call (and the first after :meth:`clear`) loads in the
         caller's thread; every other call returns at once.
         """
+        if self.watch and self._watching_pid != os.getpid():
+            self._start_watching()
         table = self._table
         if table is None:
             return self._load_missing()
+        if self._due(table):
+            self._reload_in_background()
+        return table
+
+    def _due(self, table: RoutingTable) -> bool:
+        """Say whether a check is due and finds ``table`` stale (one checker at a time)."""
         now = time.monotonic()
         if now < self._next_check or not self._checking.acquire(blocking=False):
-            return table
+            return False
         try:
-            if now >= self._next_check and self._stale(table, now):
-                self._reload_in_background()
+            return now >= self._next_check and self._stale(table, now)
         finally:
             self._checking.release()
-        return table
+
+    def _start_watching(self) -> None:
+        """Start this process's watcher thread (again in a forked child: threads do not fork)."""
+        self._watching_pid = os.getpid()
+        threading.Thread(
+            target=_watch, args=(weakref.ref(self),), name="routing-watch", daemon=True
+        ).start()
+
+    def refresh(self) -> None:
+        """Check the counter now if a check is due; reload in this thread if it moved."""
+        table = self._table
+        if table is None or self._due(table):
+            self._reload()
 
     def _stale(self, table: RoutingTable, now: float) -> bool:
         """Say whether ``table`` must be reloaded; schedule the next check."""
@@ -151,6 +179,7 @@ class RoutingCache:
         self.preload(table)
         if epoch == self._epoch:
             self._table = table
+            self.switched_at = time.time()
             self._next_check = time.monotonic() + self.check_seconds
         return table
 
@@ -186,3 +215,15 @@ class RoutingCache:
         self._epoch += 1
         self._table = None
         self._next_check = -math.inf
+
+
+def _watch(cache_ref: weakref.ref[RoutingCache]) -> None:
+    """Body of a process's watcher thread: refresh until the cache is gone."""
+    while (cache := cache_ref()) is not None:
+        interval = cache.check_seconds
+        try:
+            cache.refresh()
+        except Exception:  # keep watching: the next tick tries again
+            log.exception("routing check failed; the watcher tries again")
+        del cache  # hold no reference while asleep: a dropped app ends the thread
+        time.sleep(interval)

@@ -53,10 +53,12 @@ def process_routing(installed_names: list[str]) -> dict[str, Any]:
     Every web process answers for itself: behind a load balancer, polling health
     shows when each process has switched after a promote.
     """
-    table = serving_state().routing.table()
+    routing = serving_state().routing
+    table = routing.table()
     return {
         "pid": os.getpid(),
         "routing_generation": table.generation,
+        "routing_switched_at": routing.switched_at,
         "serving": {
             name: table.active[name].version if name in table.active else None
             for name in installed_names

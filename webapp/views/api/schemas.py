@@ -388,6 +388,11 @@ RESPONSES: dict[str, Any] = {
                                 "description": "The Redis routing counter its "
                                 "table was loaded at (null: Redis did not answer).",
                             },
+                            "routing_switched_at": {
+                                "type": ["number", "null"],
+                                "description": "Unix time when this process "
+                                "began serving its current table.",
+                            },
                             "serving": {
                                 "type": "object",
                                 "additionalProperties": {"type": ["integer", "null"]},
