@@ -10,9 +10,10 @@ from rollout_support import TYPE, active_and_candidate, serve
 
 from webapp.core.timeutil import utcnow
 from webapp.experiments import store as experiment_store
+from webapp.experiments.sequential import MIN_UNITS_PER_VARIANT
 from webapp.experiments.stats import RatioMoments
 from webapp.extensions import db
-from webapp.models import Deployment, ModelVersion, Rollout
+from webapp.models import Company, Deployment, ModelVersion, Rollout
 from webapp.rollouts import bucketing, evaluation, store
 from webapp.rollouts.guardrails import ArmNumbers
 from webapp.serving import routing
@@ -127,6 +128,15 @@ def test_api_creates_starts_pauses_and_lists(client, versions, world, admin_toke
     started_ = client.post(f"/api/v1/rollouts/{rollout_id}/start", headers=headers)
     assert started_.get_json()["status"] == "running"
     assert started_.get_json()["current_percent"] == 10
+    # N* of the sequential read-outs is fixed at start: every brand it could reach
+    # (the world has a few, so the floor of two arms' minimum applies).
+    brands = db.session.scalar(db.select(db.func.count(Company.id)))
+    tuning = started_.get_json()["guardrails"]["sequential_tuning"]
+    assert tuning == max(brands, 2 * MIN_UNITS_PER_VARIANT)
+    assert (
+        f"tuned for {tuning} company units"
+        in started_.get_json()["timeline"][-1]["reason"]
+    )
     paused = client.post(f"/api/v1/rollouts/{rollout_id}/pause", headers=headers)
     document = paused.get_json()
     assert document["status"] == "paused"

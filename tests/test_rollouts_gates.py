@@ -66,6 +66,24 @@ def test_more_cancellations_breach_the_leading_gate_before_any_outcome():
     assert late.action == "hold"
 
 
+def test_a_rollout_sized_tuning_decides_where_the_experiments_default_does_not():
+    # 150 candidate and 600 baseline brands, cancellations 33 % against 20 %: the
+    # confidence sequence tuned for a marketplace of 300 brands is tight enough
+    # here (p 0.037), the one tuned for the experiments' default of 5000 units
+    # is not yet (p 0.095).
+    leading = {
+        "candidate": leading_arm(150, 50),
+        "baseline": leading_arm(600, 120),
+    }
+    found = Evidence(quiet(), leading)
+    sized = Settings(0.05, 0.05, kinds=("leading",), tuning=300)
+    default = Settings(0.05, 0.05, kinds=("leading",))
+    [gate_sized] = gates.check(found, sized)
+    [gate_default] = gates.check(found, default)
+    assert gate_sized.breaches() == ["cancellation_rate"]
+    assert gate_default.breaches() == []
+
+
 def scores(mean: float, n: int, rng, bias: float = 0.0) -> ArmScores:
     """Calibrated (or biased) logged probabilities with labels drawn from the truth."""
     truth = np.clip(rng.normal(mean, 0.15, n), 0.01, 0.99)

@@ -50,6 +50,7 @@ class Schedule:
     on_breach: str
     calibration_tolerance: float = gates.DEFAULT_CALIBRATION_TOLERANCE
     kinds: tuple[str, ...] = gates.KINDS
+    tuning: float = gates.TUNING
 
     @classmethod
     def of(cls, rollout: Rollout) -> Schedule:
@@ -68,13 +69,18 @@ class Schedule:
                     "calibration_tolerance", gates.DEFAULT_CALIBRATION_TOLERANCE
                 )
             ),
+            tuning=float(rollout.guardrails.get("sequential_tuning", gates.TUNING)),
         )
 
     @property
     def settings(self) -> gates.Settings:
         """Return the gates' settings."""
         return gates.Settings(
-            self.tolerance, self.alpha, self.calibration_tolerance, self.kinds
+            self.tolerance,
+            self.alpha,
+            self.calibration_tolerance,
+            self.kinds,
+            self.tuning,
         )
 
 

@@ -39,7 +39,10 @@ a handful of observations, not as all their collaborations.
 
 The tick looks at the evidence every minute as it accumulates, so every gate
 reads always-valid p-values (``stats``' sequential mode, GrowthBook's
-confidence sequences with ``sequential.DEFAULT_TUNING``): looking often does
+confidence sequences, tightest at ``Settings.tuning`` units: a rollout fixes it
+when it starts to the number of units it could ever reach, since the default
+N* of experiments, ``sequential.DEFAULT_TUNING``, is far more than a
+marketplace of a few hundred brands has, and so decides late): looking often does
 not inflate false alarms, and nothing is read before each arm has
 ``sequential.MIN_UNITS_PER_VARIANT`` units (brands or creators, not collaborations). A breach on any valid gate
 decides; the gates that breached are the ones that decided, in the order above.
@@ -129,6 +132,8 @@ class Settings:
     alpha: float
     calibration_tolerance: float = DEFAULT_CALIBRATION_TOLERANCE
     kinds: tuple[str, ...] = KINDS
+    #: N* of the confidence sequences: the units the rollout can reach at most
+    tuning: float = TUNING
 
 
 @dataclass(frozen=True)
@@ -166,9 +171,11 @@ def leading_gate(arms: dict[str, ArmLeading], settings: Settings) -> Gate:
     """Compare acceptance and cancellation rates of the candidate with the baseline's."""
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     tolerance, alpha = settings.tolerance, settings.alpha
-    accepted = compare_ratios(candidate.acceptance, baseline.acceptance, alpha, TUNING)
+    accepted = compare_ratios(
+        candidate.acceptance, baseline.acceptance, alpha, settings.tuning
+    )
     cancelled = compare_ratios(
-        candidate.cancellation, baseline.cancellation, alpha, TUNING
+        candidate.cancellation, baseline.cancellation, alpha, settings.tuning
     )
     checked = [
         guardrails.verdict(
@@ -244,7 +251,10 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
     calibration = {side: calibration_check(arms[side], settings) for side in arms}
     broken = [side for side, check in calibration.items() if check["holds"] is False]
     lift = compare_ratios(
-        arms[CANDIDATE].expected, arms[BASELINE].expected, settings.alpha, TUNING
+        arms[CANDIDATE].expected,
+        arms[BASELINE].expected,
+        settings.alpha,
+        settings.tuning,
     )
     checked = [
         guardrails.verdict(
@@ -278,7 +288,11 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
 def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
     """Compare the rated outcomes and error rates (the guardrails of point 1)."""
     checked = guardrails.check(
-        arms[CANDIDATE], arms[BASELINE], settings.tolerance, settings.alpha, TUNING
+        arms[CANDIDATE],
+        arms[BASELINE],
+        settings.tolerance,
+        settings.alpha,
+        settings.tuning,
     )
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     note = (

@@ -235,6 +235,8 @@ def run_rollout(
             "rollback",
             setup.calibration_tolerance,
             kinds,
+            # As store.start fixes it: every brand of the marketplace.
+            tuning=setup.n_companies,
         )
         rated = candidate_rating_times(world, on_candidate, known, t)
 

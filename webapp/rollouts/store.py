@@ -20,12 +20,13 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.core.timeutil import utcnow
+from webapp.experiments.sequential import MIN_UNITS_PER_VARIANT
 from webapp.experiments.store import pair_types, problem
 from webapp.extensions import db
-from webapp.models import ModelVersion, Rollout, RolloutEvent, User
+from webapp.models import Company, Influencer, ModelVersion, Rollout, RolloutEvent, User
 from webapp.models.rollouts import BREACH_ACTIONS, OPEN_ROLLOUT_STATUSES, ROLLOUT_UNITS
 from webapp.operations import audit
 from webapp.registry import versions as registry
@@ -329,21 +330,40 @@ def check_shadowed(rollout: Rollout, now: datetime) -> None:
         )
 
 
+def reachable_units(unit: str) -> int:
+    """Return how many units a rollout by ``unit`` could ever admit (every one listed).
+
+    It is the N* of the rollout's sequential read-outs, fixed when it starts.
+    """
+    model = {"company": Company, "influencer": Influencer}[unit]
+    listed = db.session.scalar(select(func.count()).select_from(model)) or 0
+    return max(int(listed), 2 * MIN_UNITS_PER_VARIANT)
+
+
 def start(rollout: Rollout, actor: User | None) -> None:
     """Start a pending rollout at its first step (after its shadow period, if any).
+
+    The sequential read-outs are tuned, once, for the units it could reach.
 
     :raises WrongStatus: not pending, or the candidate has not shadowed long enough.
     """
     now = utcnow()
     check_shadowed(rollout, now)
+    tuning = reachable_units(rollout.unit)
     move(
         rollout,
         ("pending",),
-        {"status": "running", "started_at": now, "step_started_at": now},
+        {
+            "status": "running",
+            "started_at": now,
+            "step_started_at": now,
+            "guardrails": {**rollout.guardrails, "sequential_tuning": tuning},
+        },
         "started",
     )
     first = rollout.steps[0]
-    record(rollout, "start", actor, f"started at {first:g} %", to_percent=first)
+    note = f"started at {first:g} %; read-outs tuned for {tuning} {rollout.unit} units"
+    record(rollout, "start", actor, note, to_percent=first)
     finish(rollout)
 
 
