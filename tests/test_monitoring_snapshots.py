@@ -50,11 +50,16 @@ def test_another_process_renders_the_jobs_figures_without_computing(
             db.engine.dispose()
 
 
-def test_a_snapshot_of_other_inputs_is_not_used(app, served, monkeypatch):
+def test_new_data_is_shown_within_the_lag_allowed(app, served, monkeypatch):
     scheduled.refresh_monitoring()
     before = report.type_report("match_success")
     serve_before(labelled_collaborations(70)[60:])  # ten more served and rated
     app.extensions.pop(report._CACHE_KEY)  # as a process that never computed
+    # Within MONITORING_MAX_LAG_SECONDS the snapshot still serves (live traffic
+    # moves the data with every request) ...
+    assert report.type_report("match_success") == before
+    # ... past it, the figures are computed again.
+    app.config["MONITORING_MAX_LAG_SECONDS"] = 0
     after = report.type_report("match_success")
     assert after["versions"][0]["predictions"] == (
         before["versions"][0]["predictions"] + 10
@@ -63,6 +68,20 @@ def test_a_snapshot_of_other_inputs_is_not_used(app, served, monkeypatch):
     app.extensions.pop(report._CACHE_KEY)
     computing_refused(monkeypatch)
     assert report.type_report("match_success") == after
+
+
+def test_a_new_version_is_shown_at_once_whatever_the_lag(app, served, monkeypatch):
+    scheduled.refresh_monitoring()
+    before = report.type_report("match_success")
+    second = train_version()
+    versions.promote(second, None, confirm_worse=True)
+    after = report.type_report("match_success")
+
+    def statuses(figures):
+        return {(v["label"], v["status"]) for v in figures["versions"]}
+
+    assert (served.label, "active") in statuses(before)
+    assert (served.label, "active") not in statuses(after)
 
 
 def test_a_snapshot_past_its_age_is_computed_again(app, served, monkeypatch):
@@ -80,7 +99,7 @@ def test_figures_are_computed_without_redis(app, served):
     cut_off = sibling_app(app, REDIS_URL="unix:///nonexistent/redis.sock")
     try:
         with cut_off.app_context():
-            assert snapshots.load("match_success", report.fingerprint(), 60) is None
+            assert snapshots.load("match_success", report.fingerprint(), 60, 30) is None
             figures = report.type_report("match_success")  # computed, not shared
             assert figures["versions"][0]["predictions"] == 60
     finally:

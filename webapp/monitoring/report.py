@@ -261,58 +261,69 @@ def version_drift(
     return found, None if found else empty
 
 
-def fingerprint() -> tuple:
-    """Return what changes whenever a figure could change (highest ids of the inputs)."""
-    return tuple(
-        db.session.scalar(select(func.max(column)))
-        for column in (
-            PredictionLog.id,
-            OutcomeRevision.id,
-            StatusChange.id,
-            NicheActivity.id,
-            ModelVersion.id,
-            ShadowPeriod.id,
-            ShadowPeriod.last_pass_at,
-            ShadowPeriod.stopped_at,
-        )
-    ) + (
-        db.session.scalar(select(func.count()).where(ModelVersion.status == "active")),
+def fingerprint() -> snapshots.Mark:
+    """Return what changes whenever a figure could change (highest ids of the inputs).
+
+    Versions and shadow periods are its structure: a report computed before one
+    of them changed is never shown. New predictions, outcomes, status changes and
+    activity are its data, which moves with every request of a busy marketplace.
+    """
+
+    def highest(*columns) -> tuple:
+        return tuple(db.session.scalar(select(func.max(c))) for c in columns)
+
+    active = db.session.scalar(
+        select(func.count()).where(ModelVersion.status == "active")
     )
+    structure = highest(
+        ModelVersion.id,
+        ShadowPeriod.id,
+        ShadowPeriod.last_pass_at,
+        ShadowPeriod.stopped_at,
+    ) + (active,)
+    data = highest(
+        PredictionLog.id, OutcomeRevision.id, StatusChange.id, NicheActivity.id
+    )
+    return snapshots.Mark.of(structure, data)
 
 
 def type_report(name: str) -> dict[str, Any]:
     """Return the live figures of model type ``name`` (cached); UnknownModelType if none.
 
     This process's cache first, then the snapshot every process shares
-    (``snapshots``, kept fresh by the periodic job), else computed here and shared.
+    (``snapshots``, kept fresh by the periodic job), else computed here and shared;
+    either is used by ``snapshots.usable``'s rule.
     """
     plugin = plugin_of(name)
     cache = current_app.extensions.setdefault(_CACHE_KEY, {})
-    seconds = float(current_app.config["MONITORING_CACHE_SECONDS"])
+    seconds, lag = snapshots.lifetimes()
     mark = fingerprint()
     hit = cache.get(name)
-    if hit is not None and hit[0] == mark and time.monotonic() - hit[1] < seconds:
+    if hit is not None and snapshots.usable(
+        hit[0], mark, time.monotonic() - hit[1], seconds, lag
+    ):
         return hit[2]
-    shared = snapshots.load(name, mark, seconds)
+    shared = snapshots.load(name, mark, seconds, lag)
     if shared is not None:
-        report, age = shared
+        report, age, computed_from = shared
     else:
-        report, age = compute(plugin), 0.0
+        report, age, computed_from = compute(plugin), 0.0, mark
         snapshots.save(name, mark, report, seconds)
-    cache[name] = (mark, time.monotonic() - age, report)
+    cache[name] = (computed_from, time.monotonic() - age, report)
     return report
 
 
 def refresh(name: str) -> bool:
     """Compute and share ``name``'s figures unless a fresh enough snapshot exists.
 
-    The periodic job's half: a snapshot past half its lifetime is renewed, so
-    a page never finds it expired while the job runs. Returns whether it computed.
+    The periodic job's half: a snapshot past half its lifetime, or behind the
+    data by more than half the lag allowed, is renewed, so a page never finds it
+    expired while the job runs. Returns whether it computed.
     """
     plugin = plugin_of(name)
-    seconds = float(current_app.config["MONITORING_CACHE_SECONDS"])
+    seconds, lag = snapshots.lifetimes()
     mark = fingerprint()
-    if snapshots.load(name, mark, seconds / 2) is not None:
+    if snapshots.load(name, mark, seconds / 2, lag / 2) is not None:
         return False
     snapshots.save(name, mark, compute(plugin), seconds)
     return True

@@ -2,8 +2,11 @@
 
 A model type's report is kept in Redis as JSON beside the fingerprint of the
 inputs it was computed from (``report.fingerprint``) and when. It is used by
-the same rule as each process's own cache: while nothing it reads has changed
-and it is younger than MONITORING_CACHE_SECONDS. The scheduler's
+the same rule as each process's own cache (``usable``): while it is younger than
+MONITORING_CACHE_SECONDS and no version or shadow period changed since, and, if
+predictions, outcomes or activity arrived since, while it is younger than
+MONITORING_MAX_LAG_SECONDS (live traffic moves them every second; recomputing
+the report for each page view would cost seconds a view). The scheduler's
 ``refresh_monitoring`` recomputes every installed type's report before it
 ages out, so the first render of a web process (or of any process after a
 restart) is a Redis read instead of the computation. The database stays the
@@ -16,7 +19,7 @@ import hashlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from flask import current_app
@@ -52,13 +55,41 @@ def key(model_type: str) -> str:
     return f"{database_prefix()}:{digest(settings)}:{model_type}"
 
 
-def marked(mark: tuple) -> list[str]:
-    """Return a fingerprint as JSON-comparable strings."""
-    return [str(part) for part in mark]
+class Mark(NamedTuple):
+    """A report's inputs: what it must match (structure), what it may lag (data).
+
+    Both are tuples of strings, so a mark read back from JSON compares equal.
+    """
+
+    structure: tuple[str, ...]
+    data: tuple[str, ...]
+
+    @classmethod
+    def of(cls, structure: tuple, data: tuple) -> Mark:
+        """Return the mark of these values (as strings)."""
+        return cls(tuple(map(str, structure)), tuple(map(str, data)))
 
 
-def load(model_type: str, mark: tuple, seconds: float) -> tuple[dict, float] | None:
-    """Return (report, its age in seconds) when a usable one is stored, else None."""
+def lifetimes() -> tuple[float, float]:
+    """Return (MONITORING_CACHE_SECONDS, MONITORING_MAX_LAG_SECONDS)."""
+    config = current_app.config
+    return (
+        float(config["MONITORING_CACHE_SECONDS"]),
+        float(config["MONITORING_MAX_LAG_SECONDS"]),
+    )
+
+
+def usable(computed_from: Mark, mark: Mark, age: float, seconds: float, lag: float):
+    """Say whether a report computed from ``computed_from`` ``age`` s ago may be shown now."""
+    if not 0 <= age < seconds or computed_from.structure != mark.structure:
+        return False
+    return computed_from.data == mark.data or age < lag
+
+
+def load(
+    model_type: str, mark: Mark, seconds: float, lag: float
+) -> tuple[dict, float, Mark] | None:
+    """Return (report, its age in seconds, what it was computed from) if usable, else None."""
     try:
         stored = redis_connection().get(key(model_type))
     except redis.RedisError as error:
@@ -68,14 +99,16 @@ def load(model_type: str, mark: tuple, seconds: float) -> tuple[dict, float] | N
         return None
     entry = json.loads(stored)
     age = time.time() - entry["computed_at"]
-    if entry["mark"] != marked(mark) or not 0 <= age < seconds:
+    structure, data = entry["mark"]
+    computed_from = Mark(tuple(structure), tuple(data))
+    if not usable(computed_from, mark, age, seconds, lag):
         return None
-    return entry["report"], age
+    return entry["report"], age, computed_from
 
 
-def save(model_type: str, mark: tuple, report: dict[str, Any], seconds: float) -> None:
+def save(model_type: str, mark: Mark, report: dict[str, Any], seconds: float) -> None:
     """Store ``report`` computed from inputs ``mark`` for every process to use."""
-    entry = {"mark": marked(mark), "computed_at": time.time(), "report": report}
+    entry = {"mark": list(mark), "computed_at": time.time(), "report": report}
     try:
         redis_connection().set(
             key(model_type), current_app.json.dumps(entry), ex=max(1, int(seconds))
