@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +107,9 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     """Run every benchmark (or the parts asked for) and write the results file."""
     args = arguments()
+    # SIGTERM stops a run like Ctrl-C: every part's finally stops what it started
+    # (the embedded Redis, gunicorn, workers).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     os.environ.setdefault("MATCHLOOP_LOG_LEVEL", "WARNING")
     parts = args.only or PARTS
     sizes = (
