@@ -89,7 +89,7 @@ def scores(mean: float, n: int, rng, bias: float = 0.0) -> ArmScores:
     truth = np.clip(rng.normal(mean, 0.15, n), 0.01, 0.99)
     labels = rng.random(n) < truth
     logged = np.clip(truth + bias, 0.001, 0.999)
-    return ArmScores.of(logged, np.arange(n), logged, labels)
+    return ArmScores.of(logged, np.arange(n), logged, labels, np.arange(n))
 
 
 def test_a_lower_expected_success_rate_breaches_the_estimated_gate():
@@ -109,6 +109,26 @@ def test_a_lower_expected_success_rate_breaches_the_estimated_gate():
         < gate["baseline"]["expected_success_rate"]
     )
     assert gate["candidate"]["calibration"]["holds"] is True
+
+
+def test_a_candidate_that_delivers_less_than_it_promised_breaches_the_realised_gate():
+    rng = np.random.default_rng(5)
+    units = np.arange(200)
+    promised = np.full(200, 0.6)
+    delivered = (rng.random(200) < 0.4).astype(float)  # 20 points below its promise
+    honest = (rng.random(200) < 0.6).astype(float)
+    for labels, breached in ((delivered, ["promised_success_rate"]), (honest, [])):
+        arm = ArmScores.of(promised, units, promised, labels, units)
+        found = Evidence(quiet(), scores={"candidate": arm, "baseline": arm})
+        [gate] = gates.check(found, Settings(0.05, 0.05, kinds=("realised",)))
+        assert gate.breaches() == breached
+    # Too few rated outcomes: the guardrail is not read at all.
+    few = ArmScores.of(
+        promised[:20], units[:20], promised[:20], delivered[:20], units[:20]
+    )
+    found = Evidence(quiet(), scores={"candidate": few, "baseline": few})
+    [gate] = gates.check(found, Settings(0.05, 0.05, kinds=("realised",)))
+    assert "promised_success_rate" not in [g.metric for g in gate.checked]
 
 
 def test_broken_calibration_invalidates_the_estimated_gate():

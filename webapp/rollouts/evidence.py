@@ -287,6 +287,7 @@ def arm_scores(
             [c.unit for c in logged],
             [o.probability for o in rated],
             [o.success for o in rated],
+            [o.unit for o in rated],
         )
     return found
 

@@ -28,7 +28,12 @@ significant at alpha, tests from ``webapp.experiments.stats``):
   used. With fewer labels it is used unchecked (trusting the version's own
   validation), and says so.
 - ``realised``: the rated outcomes (``guardrails.check``: success rate, mean
-  rating, error rate), as before.
+  rating, error rate), as before, and, once the candidate has
+  ``MIN_CALIBRATION_LABELS`` rated outcomes, its success rate on them against
+  the rate its own logged probabilities promised (``promise_guardrail``): a
+  candidate that is worse *and* over-confident looks as good as the baseline
+  to CBPE until its calibration check invalidates the estimate, and the
+  realised comparison between arms needs far more outcomes than this one.
 
 Every tested figure is a ratio metric over the rollout's units (the brands or
 creators that were bucketed): per unit the accepted and the answered proposals,
@@ -100,18 +105,30 @@ class ArmScores:
     expected: RatioMoments
     labelled_probabilities: np.ndarray
     labels: np.ndarray
+    labelled_units: np.ndarray
 
     @classmethod
     def of(
-        cls, probabilities, units, labelled_probabilities=(), labels=()
+        cls,
+        probabilities,
+        units,
+        labelled_probabilities=(),
+        labels=(),
+        labelled_units=(),
     ) -> ArmScores:
-        """Build from the logged probabilities and their units (and 0/1 labels)."""
+        """Build from the logged probabilities and their units (and 0/1 labels).
+
+        :raises ValueError: the labelled rows are not as many as their units.
+        """
         probabilities = np.asarray(probabilities, dtype=float)
+        if not len(labelled_probabilities) == len(labels) == len(labelled_units):
+            raise ValueError("every labelled row needs a probability, label and unit")
         return cls(
             probabilities,
             RatioMoments.from_rows(units, probabilities),
             np.asarray(labelled_probabilities, dtype=float),
             np.asarray(labels, dtype=float),
+            np.asarray(labelled_units),
         )
 
 
@@ -285,8 +302,43 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
     return Gate("estimated", valid, note, checked, figures)
 
 
-def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
-    """Compare the rated outcomes and error rates (the guardrails of point 1)."""
+def promise_guardrail(scores: ArmScores, settings: Settings) -> Guardrail:
+    """Compare the candidate's rated successes with what its logged probabilities promised.
+
+    The same rows on both sides, per unit; compared as two samples, which
+    overstates the variance of their (positively correlated) difference, so the
+    test is conservative. It breaches when the candidate delivers less than it
+    promised by more than the tolerance: an over-confident candidate is harmful
+    in itself (its probabilities are shown), and it is also the candidate whose
+    estimated gate stops counting once its calibration breaks.
+    """
+    units = scores.labelled_units
+    lift = compare_ratios(
+        RatioMoments.from_rows(units, scores.labels),
+        RatioMoments.from_rows(units, scores.labelled_probabilities),
+        settings.alpha,
+        settings.tuning,
+    )
+    return guardrails.verdict(
+        "promised_success_rate",
+        lift,
+        guardrails.relative_drop(lift),
+        settings.tolerance,
+        settings.alpha,
+    )
+
+
+def realised_gate(
+    arms: dict[str, ArmNumbers],
+    settings: Settings,
+    scores: dict[str, ArmScores] | None = None,
+) -> Gate:
+    """Compare the rated outcomes and error rates (the guardrails of point 1).
+
+    With the logged scores, also the candidate's rated outcomes against what its
+    probabilities promised for them (``promise_guardrail``), once it has
+    MIN_CALIBRATION_LABELS of them.
+    """
     checked = guardrails.check(
         arms[CANDIDATE],
         arms[BASELINE],
@@ -294,6 +346,8 @@ def realised_gate(arms: dict[str, ArmNumbers], settings: Settings) -> Gate:
         settings.alpha,
         settings.tuning,
     )
+    if scores is not None and len(scores[CANDIDATE].labels) >= MIN_CALIBRATION_LABELS:
+        checked.append(promise_guardrail(scores[CANDIDATE], settings))
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     note = (
         f"{candidate.outcomes} candidate outcomes ({candidate.success.units} units) "
@@ -310,7 +364,7 @@ def check(evidence: Evidence, settings: Settings) -> list[Gate]:
     if "estimated" in settings.kinds and evidence.scores is not None:
         found.append(estimated_gate(evidence.scores, settings))
     if "realised" in settings.kinds:
-        found.append(realised_gate(evidence.realised, settings))
+        found.append(realised_gate(evidence.realised, settings, evidence.scores))
     return found
 
 

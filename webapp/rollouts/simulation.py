@@ -203,6 +203,7 @@ def evidence_at(world: World, on_candidate: np.ndarray, known: int, t: float):
             brand[mine],
             arm.logged[:known][rated],
             arm.success[:known][rated].astype(float),
+            brand[rated],
         )
     return Evidence(realised, leading, scores)
 
