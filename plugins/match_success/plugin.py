@@ -8,8 +8,9 @@ and decide on calibration; a final, later window only scores the chosen
 pipeline, fitted without it, and those are the stored metrics. A calibrator
 always maps the outputs of the model it was fitted for. Reasons are computed
 in one pass (``explanations``). Gradient boosting, alone or in the ensemble,
-is tuned afresh on the time-ordered tail of whatever rows it is fitted on
-(``boosting``); the configurations each fit chose are stored.
+is tuned in each selection window on the time-ordered tail of that window's
+training rows (``boosting``); the refits scored on the final window and served
+take the last selection window's settings, and every choice is stored.
 """
 
 from __future__ import annotations
@@ -121,19 +122,22 @@ def make_estimator(name: str, boosted: Any = None) -> Any:
 
 
 def fit_candidate(
-    name: str, data: TrainingData, rows: np.ndarray
-) -> tuple[Any, dict[str, Any] | None]:
-    """Fit candidate ``name`` on ``rows``; return it and how its boosting was tuned.
+    name: str,
+    data: TrainingData,
+    rows: np.ndarray,
+    tuned: boosting.Tuned | None = None,
+) -> tuple[Any, boosting.Tuned | None]:
+    """Fit candidate ``name`` on ``rows``; return it and its boosting's settings.
 
-    Gradient boosting (alone or in the ensemble) is first tuned on the
-    time-ordered tail of ``rows`` (``boosting.tune``); other candidates have
-    fixed settings and no record (None).
+    Gradient boosting (alone or in the ensemble) takes the settings ``tuned``,
+    else it is first tuned on the time-ordered tail of ``rows``
+    (``boosting.tune``); other candidates have fixed settings (None).
     """
     if name not in BOOSTED:
         return make_estimator(name).fit(data.X[rows], data.y[rows]), None
-    tuned = boosting.tune(data, rows)
+    tuned = tuned or boosting.tune(data, rows)
     model = make_estimator(name, boosting.estimator(tuned, data.feature_names))
-    return model.fit(data.X[rows], data.y[rows]), tuned.record
+    return model.fit(data.X[rows], data.y[rows]), tuned
 
 
 def shown_params(estimator: Any) -> dict[str, Any]:
@@ -207,13 +211,13 @@ class MatchSuccessModel(ModelType):
         evidence.update(fitted_on=_span(data, previous), judged_on=_span(data, last))
         progress(0.75, f"scoring {chosen} on the final window")
         if method:
-            reported, reported_tuning = recent[1][chosen], fold_tuning[-1]
+            reported = recent[1][chosen]
             method = _calibration_method(data.y[last], params) or method
             reported_calibrator = Calibrator(method).fit(
                 oof[chosen][last], data.y[last]
             )
         else:
-            reported, reported_tuning = fit_candidate(chosen, data, final_train)
+            reported, _ = fit_candidate(chosen, data, final_train, fold_tuning[-1])
             reported_calibrator = None
         raw = _positive(reported, data.X[final])
         calibrated = reported_calibrator.transform(raw) if reported_calibrator else raw
@@ -233,14 +237,14 @@ class MatchSuccessModel(ModelType):
         )
         progress(0.85, f"refitting {chosen} as served")
         if method:
-            estimator, served_tuning = fit_candidate(chosen, data, final_train)
+            estimator, _ = fit_candidate(chosen, data, final_train, fold_tuning[-1])
             served_method = _calibration_method(data.y[final], params) or method
             calibrator = Calibrator(served_method).fit(
                 _positive(estimator, data.X[final]), data.y[final]
             )
         else:
-            estimator, served_tuning = fit_candidate(
-                chosen, data, np.arange(data.n_samples)
+            estimator, _ = fit_candidate(
+                chosen, data, np.arange(data.n_samples), fold_tuning[-1]
             )
             calibrator = None
         artifact = MatchArtifact(
@@ -308,11 +312,13 @@ class MatchSuccessModel(ModelType):
             "hyperparameters": shown_params(estimator),
             "boosting": (
                 {
-                    "folds": fold_tuning,
-                    "reported": reported_tuning,
-                    "served": served_tuning,
+                    "folds": [t and t.record for t in fold_tuning],
+                    "served": fold_tuning[-1].record,
+                    "note": "each selection window's boosting was tuned on the tail "
+                    "of its own training rows; the final window's and the served "
+                    "refits take the settings of the last selection window",
                 }
-                if any(fold_tuning)
+                if fold_tuning[-1]
                 else None
             ),
             "importance": importance,
@@ -359,7 +365,7 @@ class MatchSuccessModel(ModelType):
         bases = BASE_ALGORITHMS if "soft_voting" in candidates else tuple(candidates)
         oof = {name: np.full(data.n_samples, np.nan) for name in (*bases, *candidates)}
         recent: list[dict[str, Any]] = []
-        tuning: list[dict[str, Any] | None] = []
+        tuning: list[boosting.Tuned | None] = []
         steps, done = len(folds) * len(bases), 0
         for k, (train, valid) in enumerate(folds):
             models: dict[str, Any] = {}
@@ -368,8 +374,8 @@ class MatchSuccessModel(ModelType):
                 progress(
                     0.05 + 0.65 * done / steps, f"window {k + 1}/{len(folds)}: {name}"
                 )
-                models[name], record = fit_candidate(name, data, train)
-                tuning[-1] = record or tuning[-1]
+                models[name], tuned = fit_candidate(name, data, train)
+                tuning[-1] = tuned or tuning[-1]
                 oof[name][valid] = _positive(models[name], data.X[valid])
                 done += 1
             if "soft_voting" in candidates:
