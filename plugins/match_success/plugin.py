@@ -137,7 +137,7 @@ def fit_candidate(
         return make_estimator(name).fit(data.X[rows], data.y[rows]), None
     tuned = tuned or boosting.tune(data, rows)
     model = make_estimator(name, boosting.estimator(tuned, data.feature_names))
-    return model.fit(data.X[rows], data.y[rows]), tuned
+    return boosting.fit(model, data, rows), tuned
 
 
 def shown_params(estimator: Any) -> dict[str, Any]:
