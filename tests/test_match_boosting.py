@@ -82,7 +82,8 @@ def test_a_constrained_feature_only_moves_the_probability_its_way():
     rate = list(data.feature_names).index("influencer_success_rate")
     # Here the label falls with the feature: the +1 constraint must hold it flat.
     data.y = (data.X[:, rate] < 0).astype(int)
-    model, record = fit_candidate("gradient_boosting", data, np.arange(3000))
+    model, tuned = fit_candidate("gradient_boosting", data, np.arange(3000))
+    record = tuned.record
     assert (
         model.monotonic_cst[rate] == 1
         and record["monotonic"]["influencer_success_rate"] == 1
