@@ -36,7 +36,6 @@ MONOTONIC: dict[str, int] = {
     "company_partner_rating": 1,
     "budget_shortfall": 1,
     "niche_primary_match": 1,
-    "brand_fit": 1,
     "audience_country_match": 1,
     "log_response_hours": -1,
 }
