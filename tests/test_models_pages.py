@@ -203,6 +203,20 @@ def test_versions_are_compared_side_by_side_with_their_charts(admin, two_version
     assert ("Serving ms / 1,000 rows" in page) == timed
 
 
+def test_the_chosen_hyperparameters_are_shown(app, admin):
+    seed_small_world()
+    version = train_version({"algorithm": "gradient_boosting", "n_splits": 3})
+    page = admin.get("/models/match_success").get_data(as_text=True)
+    shown = re.search(r'class="small hyperparameters">(.*?)</dd>', page, re.S)
+    assert shown, "no hyperparameters on the model page"
+    chosen = version.metrics["hyperparameters"]
+    for key in ("learning_rate", "max_iter", "max_leaf_nodes", "l2_regularization"):
+        assert f"{key} {chosen[key]}" in shown.group(1)
+    tuning = version.metrics["boosting"]["served"]
+    # The small world either tunes on a tail or says why it could not.
+    assert ("time-ordered tail" if tuning["tuned"] else "untuned") in shown.group(1)
+
+
 def test_ticked_versions_and_focus_come_from_the_query(admin, two_versions):
     page = admin.get("/models/match_success?compare=1").get_data(as_text=True)
     assert [d["label"] for d in chart(page, "roc-chart", "data-datasets")] == [

@@ -7,7 +7,10 @@ as measured, of those within AUC_TOLERANCE of the best ROC AUC: ``selection``)
 and decide on calibration; a final, later window only scores the chosen
 pipeline, fitted without it, and those are the stored metrics. A calibrator
 always maps the outputs of the model it was fitted for. Reasons are computed
-in one pass (``explanations``).
+in one pass (``explanations``). Gradient boosting, alone or in the ensemble,
+is tuned in each selection window on the time-ordered tail of that window's
+training rows (``boosting``); the refits scored on the final window and served
+take the last selection window's settings, and every choice is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
+from plugins.match_success import boosting
 from plugins.match_success.artifact import Z_95, Calibrator, MatchArtifact
 from plugins.match_success.evaluation import (
     calibration_table,
@@ -58,16 +63,36 @@ __all__ = [
     "MatchSuccessModel",
     "choose_algorithm",
     "decide_calibration",
+    "fit_candidate",
     "make_estimator",
 ]
 
 BASE_ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
+# The candidates that contain a gradient-boosting model, tuned before each fit.
+BOOSTED = ("gradient_boosting", "soft_voting")
+# What the model page shows of each served estimator's settings.
+SHOWN_PARAMS = (
+    "C",
+    "n_estimators",
+    "max_features",
+    "learning_rate",
+    "max_iter",
+    "max_depth",
+    "max_leaf_nodes",
+    "min_samples_leaf",
+    "l2_regularization",
+)
 MIN_CALIBRATION_SAMPLES = 300
 ISOTONIC_MIN_SAMPLES = 2000
 
 
-def make_estimator(name: str) -> Any:
-    """Return an unfitted estimator for one candidate algorithm."""
+def make_estimator(name: str, boosted: Any = None) -> Any:
+    """Return an unfitted estimator for one candidate algorithm.
+
+    :param boosted: the unfitted gradient-boosting model to use (alone or as
+        the ensemble's member), as ``boosting`` tuned it; without it, an
+        untuned default.
+    """
     if name == "logistic_regression":
         return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     if name == "random_forest":
@@ -79,6 +104,8 @@ def make_estimator(name: str) -> Any:
             random_state=7,
         )
     if name == "gradient_boosting":
+        if boosted is not None:
+            return boosted
         return HistGradientBoostingClassifier(
             learning_rate=0.05,
             max_iter=300,
@@ -90,9 +117,39 @@ def make_estimator(name: str) -> Any:
         )
     if name == "soft_voting":
         return VotingClassifier(
-            [(n, make_estimator(n)) for n in BASE_ALGORITHMS], voting="soft"
+            [(n, make_estimator(n, boosted)) for n in BASE_ALGORITHMS], voting="soft"
         )
     raise ValueError(f"unknown algorithm {name!r}")
+
+
+def fit_candidate(
+    name: str,
+    data: TrainingData,
+    rows: np.ndarray,
+    tuned: boosting.Tuned | None = None,
+) -> tuple[Any, boosting.Tuned | None]:
+    """Fit candidate ``name`` on ``rows``; return it and its boosting's settings.
+
+    Gradient boosting (alone or in the ensemble) takes the settings ``tuned``,
+    else it is first tuned on the time-ordered tail of ``rows``
+    (``boosting.tune``); other candidates have fixed settings (None).
+    """
+    if name not in BOOSTED:
+        return make_estimator(name).fit(data.X[rows], data.y[rows]), None
+    tuned = tuned or boosting.tune(data, rows)
+    model = make_estimator(name, boosting.estimator(tuned, data.feature_names))
+    return boosting.fit(model, data, rows), tuned
+
+
+def shown_params(estimator: Any) -> dict[str, Any]:
+    """Return the settings of a fitted estimator the model page shows, per member."""
+    members = getattr(estimator, "named_estimators_", None)
+    if members:
+        return {name: shown_params(model) for name, model in members.items()}
+    steps = getattr(estimator, "steps", None)
+    model = steps[-1][1] if steps else estimator
+    params = model.get_params()
+    return {k: params[k] for k in SHOWN_PARAMS if k in params}
 
 
 class MatchSuccessModel(ModelType):
@@ -129,7 +186,9 @@ class MatchSuccessModel(ModelType):
         candidates = [*BASE_ALGORITHMS, "soft_voting"] if wanted == "auto" else [wanted]
         windows = self._usable_windows(data, int(params.get("n_splits", 4)))
         selection, (final_train, final) = windows[:-1], windows[-1]
-        oof, recent = self._cross_validate(data, selection, candidates, progress)
+        oof, recent, fold_tuning = self._cross_validate(
+            data, selection, candidates, progress
+        )
         scores = {
             name: _fold_scores(data.y, oof[name], selection) for name in candidates
         }
@@ -159,9 +218,7 @@ class MatchSuccessModel(ModelType):
                 oof[chosen][last], data.y[last]
             )
         else:
-            reported = make_estimator(chosen).fit(
-                data.X[final_train], data.y[final_train]
-            )
+            reported, _ = fit_candidate(chosen, data, final_train, fold_tuning[-1])
             reported_calibrator = None
         raw = _positive(reported, data.X[final])
         calibrated = reported_calibrator.transform(raw) if reported_calibrator else raw
@@ -181,15 +238,16 @@ class MatchSuccessModel(ModelType):
         )
         progress(0.85, f"refitting {chosen} as served")
         if method:
-            estimator = make_estimator(chosen).fit(
-                data.X[final_train], data.y[final_train]
-            )
+            estimator, _ = fit_candidate(chosen, data, final_train, fold_tuning[-1])
             served_method = _calibration_method(data.y[final], params) or method
             calibrator = Calibrator(served_method).fit(
                 _positive(estimator, data.X[final]), data.y[final]
             )
         else:
-            estimator, calibrator = make_estimator(chosen).fit(data.X, data.y), None
+            estimator, _ = fit_candidate(
+                chosen, data, np.arange(data.n_samples), fold_tuning[-1]
+            )
+            calibrator = None
         artifact = MatchArtifact(
             estimator=_single_threaded(estimator),
             algorithm=chosen,
@@ -252,6 +310,18 @@ class MatchSuccessModel(ModelType):
                 ),
             ],
             "calibration_method": method or "none",
+            "hyperparameters": shown_params(estimator),
+            "boosting": (
+                {
+                    "folds": [t and t.record for t in fold_tuning],
+                    "served": fold_tuning[-1].record,
+                    "note": "each selection window's boosting was tuned on the tail "
+                    "of its own training rows; the final window's and the served "
+                    "refits take the settings of the last selection window",
+                }
+                if fold_tuning[-1]
+                else None
+            ),
             "importance": importance,
             "curves": curves(y[final], calibrated),
             "samples": data.n_samples,
@@ -290,19 +360,23 @@ class MatchSuccessModel(ModelType):
         return folds
 
     def _cross_validate(self, data, folds, candidates, progress):
-        """Fit every needed base model per fold; return held-out predictions and the
-        models of the last two folds (for the calibration decision and the report)."""
+        """Fit every needed base model per fold; return held-out predictions, the
+        models of the last two folds (for the calibration decision and the report)
+        and, per fold, how its gradient boosting was tuned (None without one)."""
         bases = BASE_ALGORITHMS if "soft_voting" in candidates else tuple(candidates)
         oof = {name: np.full(data.n_samples, np.nan) for name in (*bases, *candidates)}
         recent: list[dict[str, Any]] = []
+        tuning: list[boosting.Tuned | None] = []
         steps, done = len(folds) * len(bases), 0
         for k, (train, valid) in enumerate(folds):
             models: dict[str, Any] = {}
+            tuning.append(None)
             for name in bases:
                 progress(
                     0.05 + 0.65 * done / steps, f"window {k + 1}/{len(folds)}: {name}"
                 )
-                models[name] = make_estimator(name).fit(data.X[train], data.y[train])
+                models[name], tuned = fit_candidate(name, data, train)
+                tuning[-1] = tuned or tuning[-1]
                 oof[name][valid] = _positive(models[name], data.X[valid])
                 done += 1
             if "soft_voting" in candidates:
@@ -312,19 +386,24 @@ class MatchSuccessModel(ModelType):
                 )
                 models["soft_voting"] = _MeanOf([models[n] for n in BASE_ALGORITHMS])
             recent = [*recent[-1:], models]
-        return oof, recent
+        return oof, recent, tuning
 
     def _importance(self, data, valid, model, y) -> list[dict[str, float]]:
-        """Return permutation importance (drop in ROC AUC) on the rows ``valid``."""
-        result = permutation_importance(
-            model,
-            data.X[valid],
-            y[valid],
-            scoring="roc_auc",
-            n_repeats=3,
-            random_state=7,
-            n_jobs=1,
-        )
+        """Return permutation importance (drop in ROC AUC) on the rows ``valid``.
+
+        Its 75 predictions run in ``boosting.THREADS`` threads: a boosted
+        model's OpenMP threads thrash on the shared machine as in training.
+        """
+        with threadpool_limits(limits=boosting.THREADS):
+            result = permutation_importance(
+                model,
+                data.X[valid],
+                y[valid],
+                scoring="roc_auc",
+                n_repeats=3,
+                random_state=7,
+                n_jobs=1,
+            )
         ranked = np.argsort(-result.importances_mean)
         return [
             {
