@@ -142,6 +142,10 @@ class MatchArtifact:
             ]
         )
 
+    def serving_status(self) -> str | None:
+        """Say how this process serves the model (None: trained before compilation)."""
+        return None if self.compiled is None else self.compiled.status()
+
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw probabilities to calibrated ones (identity without a calibrator)."""
         return self.calibrator.transform(raw) if self.calibrator else raw

@@ -102,6 +102,16 @@ class CompiledModel:
                 self._runners = runners
         return self._runners
 
+    def status(self) -> str:
+        """Say how this process serves the model (opening the sessions if need be)."""
+        runners = self.runners()
+        if self.refused:
+            return f"compiled form refused: {self.refused}"
+        served = [m.estimator for m in self.members if m.index in runners]
+        if not served:
+            return "nothing compiled: numpy and scikit-learn serve"
+        return f"onnxruntime serves {', '.join(served)}"
+
     def describe(self) -> dict[str, Any]:
         """Return what the model page says about how the model is served."""
         import onnxruntime
