@@ -116,16 +116,35 @@ class MatchArtifact:
     # How contributions are computed in one pass (``explanations.LinearExplainer``);
     # None in artifacts trained before it existed.
     explainer: Any = None
+    # The members compiled for serving (``compiled.CompiledModel``); None in
+    # artifacts trained before compilation existed.
+    compiled: Any = None
+
+    def members(self) -> list[Any]:
+        """Return the fitted models whose probabilities are averaged (one for single models)."""
+        members = getattr(self.estimator, "estimators_", None)
+        if self.algorithm != "soft_voting" or not members:
+            return [self.estimator]
+        return list(members)
 
     def member_probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Return raw success probabilities, one row per ensemble member (one for single models).
 
-        Soft voting with equal weights is the mean of these rows.
+        Soft voting with equal weights is the mean of these rows. A member
+        compiled for serving runs in onnxruntime, the others in numpy or
+        scikit-learn.
         """
-        members = getattr(self.estimator, "estimators_", None)
-        if self.algorithm != "soft_voting" or not members:
-            return _positive(self.estimator, rows)[None, :]
-        return np.vstack([_positive(m, rows) for m in members])
+        runners = self.compiled.runners() if self.compiled is not None else {}
+        return np.vstack(
+            [
+                runners[k](rows) if k in runners else _positive(member, rows)
+                for k, member in enumerate(self.members())
+            ]
+        )
+
+    def serving_status(self) -> str | None:
+        """Say how this process serves the model (None: trained before compilation)."""
+        return None if self.compiled is None else self.compiled.status()
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw probabilities to calibrated ones (identity without a calibrator)."""

@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from plugins.match_success import boosting
 from plugins.match_success.artifact import Z_95, Calibrator, MatchArtifact
+from plugins.match_success.compiled import compile_model
 from plugins.match_success.evaluation import (
     calibration_table,
     classification_metrics,
@@ -258,6 +259,8 @@ class MatchSuccessModel(ModelType):
             high=np.quantile(data.X, 0.99, axis=0),
             bins=calibration_table(data.y[final], calibrated),
         )
+        progress(0.9, "compiling the served model")
+        artifact.compiled = compile_model(artifact.members(), data.X[final])
         progress(0.95, "fitting how reasons are computed")
         artifact.explainer = exact(estimator) or fit_surrogate(
             lambda rows: artifact.member_probabilities(rows).mean(axis=0),
@@ -296,6 +299,7 @@ class MatchSuccessModel(ModelType):
             "candidates": scores,
             "selection": selection_note,
             "explanations": describe(artifact.explainer),
+            "serving": artifact.compiled.describe(),
             "folds": [
                 *(
                     _window_row(data, train, valid, oof[chosen], "selection")

@@ -25,6 +25,7 @@ from webapp.registry.contract import ModelType
 from webapp.registry.forms import PromoteForm, RegistryActionForm
 from webapp.registry.plugins import installed_types
 from webapp.serving import serving_state
+from webapp.serving.loading import serving_note
 from webapp.serving.predict import recheck_refused
 from webapp.shadow import store as shadow_store
 
@@ -145,6 +146,7 @@ def render_detail(kind: ModelType, confirmation: dict | None = None, status: int
         shadow_periods=shadow_store.periods(model_type),
         shadowing=shadow_store.open_period(model_type),
         shadow_refusals={v.id: shadow_store.refusal(v) for v in shown},
+        serving_now=serving_note(serving_state().artifacts, focus),
     )
     return page, status
 

@@ -83,3 +83,14 @@ def preload(cache: ArtifactCache, table: RoutingTable) -> None:
             load_served(cache, version, served_feature_names(types, version.model_type))
         except ArtifactError:
             continue
+
+
+def serving_note(cache: ArtifactCache, version: ModelVersion | None) -> str | None:
+    """Return what the version's artifact, if this process has loaded it, says of how it serves.
+
+    Artifacts answer through an optional ``serving_status()`` (match_success
+    says whether its compiled form is in use); None when not loaded or silent.
+    """
+    artifact = cache.get(version.sha256) if version is not None else None
+    status = getattr(artifact, "serving_status", None)
+    return status() if callable(status) else None

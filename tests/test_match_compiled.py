@@ -1,0 +1,159 @@
+"""The match model's compiled form: it agrees with scikit-learn, an altered one is refused, pages say which serves."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from api_support import ApiClient, issue_token
+from training_helpers import FAST_PARAMS, seed_small_world, train_version
+
+from plugins.match_success import compiled
+from plugins.match_success.artifact import _positive
+from webapp import serving
+from webapp.extensions import db
+from webapp.learning import training_data
+from webapp.models import Company, Influencer, ModelVersion
+from webapp.registry import artifacts
+
+ENSEMBLE = {**FAST_PARAMS, "algorithm": "soft_voting"}
+TREES = ["RandomForestClassifier", "HistGradientBoostingClassifier"]
+
+
+# One trained ensemble for the whole module (training it takes a while).
+_TRAINED: dict = {}
+_COLUMNS = (
+    "algorithm",
+    "feature_names",
+    "artifact_path",
+    "sha256",
+    "size_bytes",
+    "sample_count",
+    "metrics",
+)
+
+
+@pytest.fixture
+def ensemble(app):
+    """Seed the small world and serve a soft-voting ensemble trained on it (once per module)."""
+    seed_small_world()
+    if not _TRAINED:
+        version = train_version(ENSEMBLE)
+        path = Path(app.config["MODEL_DIR"]) / version.artifact_path
+        _TRAINED.update(
+            data=path.read_bytes(),
+            row={column: getattr(version, column) for column in _COLUMNS},
+        )
+        return version
+    path = Path(app.config["MODEL_DIR"]) / _TRAINED["row"]["artifact_path"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_TRAINED["data"])
+    version = ModelVersion(
+        model_type="match_success", version=1, status="active", **_TRAINED["row"]
+    )
+    db.session.add(version)
+    db.session.commit()
+    serving.serving_state().clear()
+    return version
+
+
+def stored(app, version):
+    """Return the version's artifact as stored (a fresh unpickled copy)."""
+    path = Path(app.config["MODEL_DIR"]) / version.artifact_path
+    return joblib.load(io.BytesIO(path.read_bytes()))
+
+
+def unseen_rows(app, n: int = 300) -> np.ndarray:
+    """Return feature rows no model saw: the latest rows with each column shuffled apart."""
+    X = training_data.build("success", app.config).X[-n:]
+    return np.random.default_rng(5).permuted(X, axis=0)
+
+
+def scikit_learn(artifact, rows: np.ndarray) -> np.ndarray:
+    """Return each member's probabilities as scikit-learn (or numpy for linear ones) computes them."""
+    return np.vstack([_positive(member, rows) for member in artifact.members()])
+
+
+def test_the_compiled_trees_agree_with_scikit_learn(app, ensemble):
+    artifact = stored(app, ensemble)
+    assert [m.estimator for m in artifact.compiled.members] == TREES
+    assert set(artifact.compiled.runners()) == {1, 2}
+    assert artifact.compiled.refused is None
+    rows = unseen_rows(app)
+    served = artifact.member_probabilities(rows)
+    assert np.max(np.abs(served - scikit_learn(artifact, rows))) <= compiled.TOLERANCE
+    note = ensemble.metrics["serving"]
+    assert note["compiled"] == TREES and note["not_compiled"] == []
+    assert 0 <= note["max_difference"] <= compiled.TOLERANCE
+
+
+def test_a_member_that_disagrees_is_left_to_scikit_learn(app, ensemble, monkeypatch):
+    artifact = stored(app, ensemble)
+    monkeypatch.setattr(compiled, "TOLERANCE", -1.0)  # no difference passes
+    rows = unseen_rows(app)
+    artifact.compiled = compiled.compile_model(artifact.members(), rows)
+    assert artifact.compiled.members == []
+    assert len(artifact.compiled.notes) == 2
+    assert all("scikit-learn serves it" in note for note in artifact.compiled.notes)
+    served = artifact.member_probabilities(rows)
+    np.testing.assert_array_equal(served, scikit_learn(artifact, rows))
+
+
+def test_an_altered_compiled_graph_is_refused_and_scikit_learn_serves(
+    app, ensemble, make_user, signed_in_admin
+):
+    artifact = stored(app, ensemble)
+    graph = artifact.compiled.members[0]
+    artifact.compiled.members[0] = dataclasses.replace(
+        graph, onnx=graph.onnx[:-16] + bytes(16)
+    )
+    # Stored with a matching sha256 for the whole artifact: only the graph's own
+    # fingerprint can tell it was altered.
+    saved = artifacts.save(app.config["MODEL_DIR"], "match_success", 99, artifact)
+    ensemble.artifact_path, ensemble.sha256 = saved.path, saved.sha256
+    db.session.commit()
+    serving.serving_state().clear()
+
+    influencer = db.session.scalars(db.select(Influencer).limit(1)).one()
+    company = db.session.scalars(db.select(Company).limit(1)).one()
+    api = ApiClient(app.test_client())
+    body = api.call(
+        "POST",
+        "/predict/match",
+        200,
+        token=issue_token(make_user("ops@example.com", role="admin")),
+        json={
+            "influencer_id": influencer.external_id,
+            "company_id": company.external_id,
+        },
+    ).get_json()
+    assert body["fallback"] is False
+    loaded = serving.serving_state().artifacts.get(ensemble.sha256)
+    assert "RandomForestClassifier was altered" in loaded.compiled.refused
+    assert set(loaded.compiled.runners()) == {2}  # the boosted trees still compiled
+    rows = unseen_rows(app)
+    served = loaded.member_probabilities(rows)
+    assert np.max(np.abs(served - scikit_learn(loaded, rows))) <= compiled.TOLERANCE
+
+    page = signed_in_admin.get("/models/match_success").get_data(as_text=True)
+    assert "compiled to ONNX" in page
+    assert "compiled form refused" in page
+
+
+def test_the_model_page_says_onnxruntime_serves(app, ensemble, signed_in_admin):
+    serving.serving_state().clear()
+    [answer] = serving.predict_pairs(
+        [
+            (
+                db.session.scalars(db.select(Influencer).limit(1)).one(),
+                db.session.scalars(db.select(Company).limit(1)).one(),
+            )
+        ]
+    )
+    assert answer["fallback"] is False
+    page = signed_in_admin.get("/models/match_success").get_data(as_text=True)
+    assert "In this process: onnxruntime serves RandomForestClassifier" in page
