@@ -142,6 +142,11 @@ class MatchArtifact:
             ]
         )
 
+    def warm(self) -> None:
+        """Open the compiled members' sessions now (routing preloads before it switches)."""
+        if self.compiled is not None:
+            self.compiled.runners()
+
     def serving_status(self) -> str | None:
         """Say how this process serves the model (None: trained before compilation)."""
         return None if self.compiled is None else self.compiled.status()

@@ -18,13 +18,15 @@ artifact's sha256 covers them, and each carries its own sha256, checked before
 a process opens a session on it: a graph whose bytes do not match is refused
 and logged, and scikit-learn serves that member (``CompiledModel.refused`` says
 why, for the model page). Each process opens one single-threaded session per
-graph, on first use, never before a fork.
+graph, when routing preloads the artifact (``MatchArtifact.warm``) or on first
+use, never before a fork.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
@@ -175,11 +177,17 @@ def _convert(estimator: Any, n_features: int) -> bytes:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
-    graph = to_onnx(
-        estimator,
-        initial_types=[("rows", FloatTensorType([None, n_features]))],
-        options={id(estimator): {"zipmap": False}},
-    )
+    with warnings.catch_warnings():
+        # skl2onnx 1.20's boosting converter writes booleans into int attributes,
+        # which protobuf 6 accepts with this warning (7 refuses: setup.cfg pins <7).
+        warnings.filterwarnings(
+            "ignore", "Field onnx.AttributeProto", DeprecationWarning
+        )
+        graph = to_onnx(
+            estimator,
+            initial_types=[("rows", FloatTensorType([None, n_features]))],
+            options={id(estimator): {"zipmap": False}},
+        )
     return graph.SerializeToString()
 
 

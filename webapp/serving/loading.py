@@ -72,17 +72,23 @@ def load_served(
 def preload(cache: ArtifactCache, table: RoutingTable) -> None:
     """Load every artifact ``table`` routes to (installed types only) into ``cache``.
 
-    A refused artifact is recorded and left out: serving falls back for it, as
-    it would on first use.
+    An artifact with a ``warm()`` (match_success opens its compiled sessions)
+    is warmed too, so the first request on the new table pays for neither. A
+    refused artifact is recorded and left out: serving falls back for it, as it
+    would on first use.
     """
     types = installed_types(current_app)
     for version in table.versions():
         if version.model_type not in types:
             continue
         try:
-            load_served(cache, version, served_feature_names(types, version.model_type))
+            names = served_feature_names(types, version.model_type)
+            artifact = load_served(cache, version, names)
         except ArtifactError:
             continue
+        warm = getattr(artifact, "warm", None)
+        if callable(warm):
+            warm()
 
 
 def serving_note(cache: ArtifactCache, version: ModelVersion | None) -> str | None:
