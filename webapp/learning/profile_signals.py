@@ -68,9 +68,12 @@ class ProfileRevisions:
             np.asarray(engagement, dtype=float)[order],
         )
 
+    def __post_init__(self) -> None:
+        self._keys = self.entity.astype(np.int64) * KEY_SHIFT + self.second
+
     def keys(self) -> np.ndarray:
-        """Return the sorted lookup keys."""
-        return self.entity * KEY_SHIFT + self.second
+        """Return the sorted lookup keys (computed once: ranking asks per request)."""
+        return self._keys
 
     def latest_before(self, second: int) -> np.ndarray:
         """Return the index of each influencer's newest revision starting before ``second``."""
