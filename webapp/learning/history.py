@@ -279,7 +279,11 @@ class HistoryIndex:
         pair_n, _ = self._pair_collabs.before(self._pair_id(influencer, company), day)
         inf_rated, _ = self._inf_outcomes.before(influencer, second)
         co_rating_n, co_rating_sum = self._co_ratings.before(company, second)
-        prior = self._records["population"].rate_before(np.zeros_like(day), second)
+        # One population rate per distinct moment (serving asks for one day).
+        moments, at = np.unique(second, return_inverse=True)
+        prior = self._records["population"].rate_before(
+            np.zeros_like(moments), moments
+        )[at]
         fits = self.engagement_fits(day)
 
         def record(kind: str, entity: np.ndarray) -> np.ndarray:

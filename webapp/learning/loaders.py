@@ -154,12 +154,12 @@ def influencer_revisions() -> ProfileRevisions:
     return ProfileRevisions.sorted(
         [r[0] for r in rows],
         seconds(naive_datetime(r[1]) for r in rows),
-        [_number((r[2] or {}).get("followers")) for r in rows],
-        [_number((r[2] or {}).get("engagement_rate")) for r in rows],
+        [stated_number((r[2] or {}).get("followers")) for r in rows],
+        [stated_number((r[2] or {}).get("engagement_rate")) for r in rows],
     )
 
 
-def _number(value: Any) -> float:
+def stated_number(value: Any) -> float:
     """Return a revision's stated non-negative number, NaN when it does not say."""
     try:
         number = float(value)

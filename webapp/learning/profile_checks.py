@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.learning.loaders import seconds
+from webapp.learning.loaders import seconds, stated_number
 from webapp.learning.profile_signals import ProfileRevisions
 from webapp.models import ProfileRevision
 
@@ -25,15 +25,6 @@ CHECK_NAMES: tuple[str, ...] = ("log_follower_growth",)
 CHECK_LABELS: dict[str, str] = {
     "log_follower_growth": "Follower growth since the previous profile",
 }
-
-
-def _followers(attributes: dict) -> float:
-    """Return the followers a revision states, NaN when it does not say."""
-    try:
-        value = float(attributes.get("followers"))
-    except (TypeError, ValueError):
-        return float("nan")
-    return value if np.isfinite(value) and value >= 0 else float("nan")
 
 
 def follower_growth(influencer_ids: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -64,7 +55,7 @@ def follower_growth(influencer_ids: np.ndarray, day: np.ndarray) -> np.ndarray:
     signals = ProfileRevisions.sorted(
         [r[0] for r in revisions],
         seconds(r[1] for r in revisions),
-        [_followers(r[2] or {}) for r in revisions],
+        [stated_number((r[2] or {}).get("followers")) for r in revisions],
         np.full(len(revisions), np.nan),
     )
     return signals.follower_growth(influencer_ids, day)
