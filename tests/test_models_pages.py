@@ -192,6 +192,11 @@ def test_versions_are_compared_side_by_side_with_their_charts(admin, two_version
     scores = chart(page, "importance-chart", "data-scores")
     assert scores[0] == round(top["mean"], 4)
     assert scores == sorted(scores, reverse=True)
+    # Every feature's importance is listed, not only the charted top ones.
+    table = page[page.index('id="importance-table"') :]
+    for shown in second.metrics["importance"]:
+        assert f'title="{shown["feature"]}"' in table
+    assert f"({len(second.metrics['importance'])} features)" in table
     assert "v2 in detail" in page
     assert "logistic_regression" in page and "chosen" in page
     fold = second.metrics["candidates"]["logistic_regression"]["fold_roc_auc"]

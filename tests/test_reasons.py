@@ -137,6 +137,36 @@ TRUE_SENTENCES: dict[str, list[tuple[float, str]]] = {
         (math.log1p(0), "No past partner in common"),
         (math.log1p(2), "2 past partners in common"),
     ],
+    "niche_pair_success_rate": [
+        (0.3, "Estimated success rate of this niche with this industry is low (30 %)"),
+        (0.7, "Estimated success rate of this niche with this industry is high (70 %)"),
+    ],
+    "influencer_cancellations": [
+        (math.log1p(0), "Influencer has no cancellations so far"),
+        (math.log1p(2), "Influencer has 2 cancellations so far"),
+    ],
+    "company_cancellations": [
+        (math.log1p(0), "Brand has no cancellations so far"),
+        (math.log1p(1), "Brand has 1 cancellation so far"),
+    ],
+    "influencer_disputes": [
+        (math.log1p(0), "Influencer has no disputes so far"),
+        (math.log1p(3), "Influencer has 3 disputes so far"),
+    ],
+    "company_disputes": [
+        (math.log1p(0), "Brand has no disputes so far"),
+        (math.log1p(1), "Brand has 1 dispute so far"),
+    ],
+    "follower_growth": [
+        (0.0, "No follower change since the previous profile"),
+        (math.log(3.0), "Followers grew 200 % since the previous profile"),
+        (math.log(0.5), "Followers fell 50 % since the previous profile"),
+    ],
+    "engagement_residual": [
+        (math.log10(0.5), "Engagement below what the audience size predicts (0.50x)"),
+        (0.0, "Engagement about what the audience size predicts (1.00x)"),
+        (math.log10(2.0), "Engagement above what the audience size predicts (2.00x)"),
+    ],
 }
 CASES = [
     (feature, value, sentence)

@@ -156,7 +156,8 @@ Row = namedtuple("Row", "influencer_id company_id proposed_on budget match_snaps
 
 def test_serving_features_match_training_features(seeded):
     """No train/serve skew: a pair scored now gets the features training would compute
-    for a collaboration proposed now (up to one day of account age)."""
+    for a collaboration proposed now (up to one day of account age, and one day
+    of recency weighting in the track records)."""
     influencer, company = some_pair()
     pool = serving.serving_state().pool.get(4)
     served = pools.pair_rows(pool, [influencer], [company], [750.0])[0]
@@ -168,10 +169,20 @@ def test_serving_features_match_training_features(seeded):
         features.FEATURE_NAMES.index(n)
         for n in ("influencer_age_years", "company_age_years")
     ]
+    records = [
+        features.FEATURE_NAMES.index(n)
+        for n in (
+            "influencer_success_rate",
+            "company_success_rate",
+            "niche_pair_success_rate",
+        )
+    ]
     same = np.ones(len(served), dtype=bool)
-    same[ages] = False
+    same[ages + records] = False
     np.testing.assert_allclose(served[same], trained[same])
     np.testing.assert_allclose(served[ages], trained[ages], atol=2 / 365)
+    # A day older, every outcome weighs 2 ** (-1 / 365) as much: well under 0.5 %.
+    np.testing.assert_allclose(served[records], trained[records], rtol=5e-3)
 
 
 def test_a_version_with_a_broken_artifact_cannot_be_promoted(seeded):

@@ -7,7 +7,10 @@ all of it into one row of ``FEATURE_NAMES`` per pair, fully vectorised.
 
 Point in time: the row for a collaboration proposed on day t uses the profiles
 valid before t, collaborations proposed before t and rating revisions recorded
-before t; serving describes a pair as of today by the same rule.
+before t; serving describes a pair as of today by the same rule. Track records
+are recency weighted and shrunk toward the population (``track_records``); the
+engagement residual uses the fit known at t (``profile_signals``). Callers pass
+``niche_pairs(inf, co)`` to ``HistoryIndex.stats`` for the niche-pair record.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from webapp.core.taxonomy import COUNTRIES, NICHES, PLATFORMS, RELATED_NICHES
-from webapp.learning.history import HistoryStats
+from webapp.learning.history import HistoryStats, niche_pair_code
+from webapp.learning.profile_signals import log_audience, log_engagement
 
 FEATURE_NAMES: tuple[str, ...] = (
     "niche_primary_match",
@@ -48,6 +52,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "company_partner_rating",
     "pair_past_collaborations",
     "shared_partners",
+    "niche_pair_success_rate",
+    "influencer_cancellations",
+    "company_cancellations",
+    "influencer_disputes",
+    "company_disputes",
+    "follower_growth",
+    "engagement_residual",
 )
 
 # The features read from the marketplace's history (``history_columns``); training
@@ -61,6 +72,12 @@ HISTORY_FEATURES: tuple[str, ...] = (
     "company_partner_rating",
     "pair_past_collaborations",
     "shared_partners",
+    "niche_pair_success_rate",
+    "influencer_cancellations",
+    "company_cancellations",
+    "influencer_disputes",
+    "company_disputes",
+    "follower_growth",
 )
 
 # Neutral names of the features (charts, tables); ``reasons.reason`` words a value.
@@ -90,6 +107,13 @@ FEATURE_LABELS: dict[str, str] = {
     "company_partner_rating": "How influencers rated the brand",
     "pair_past_collaborations": "Past work together",
     "shared_partners": "Shared past partners",
+    "niche_pair_success_rate": "Track record of this niche with this industry",
+    "influencer_cancellations": "Influencer's past cancellations",
+    "company_cancellations": "Brand's past cancellations",
+    "influencer_disputes": "Influencer's past disputes",
+    "company_disputes": "Brand's past disputes",
+    "follower_growth": "Follower growth since the previous profile",
+    "engagement_residual": "Engagement for the audience size",
 }
 
 _NICHE_INDEX = {niche: i for i, niche in enumerate(NICHES)}
@@ -212,6 +236,22 @@ def default_budget(rate_per_post, company_budget):
     return np.minimum(company_budget, DEFAULT_POSTS * np.asarray(rate_per_post, float))
 
 
+def niche_pairs(inf: InfluencerColumns, co: CompanyColumns) -> np.ndarray:
+    """Return each aligned pair's (influencer niche, brand industry) code."""
+    return niche_pair_code(inf.niche, co.industry)
+
+
+def engagement_residual(inf: InfluencerColumns, history: HistoryStats) -> np.ndarray:
+    """Return log engagement minus what the audience size predicts (0 without a fit).
+
+    The fit is the one known at the row's moment (``HistoryStats``).
+    """
+    predicted = history.engagement_intercept + history.engagement_slope * (
+        log_audience(inf.followers)
+    )
+    return np.nan_to_num(log_engagement(inf.engagement) - predicted, nan=0.0)
+
+
 def _pick(matrix: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Return ``matrix[row, codes[row]]`` per row, False where the code is unknown."""
     rows = np.arange(len(codes))
@@ -252,8 +292,9 @@ def pair_matrix(
         "brand_fit": (inf_niches & brand_niches).sum(axis=1) / np.maximum(union, 1),
         "audience_country_match": _pick(co.target_countries, inf.country),
         "location_match": (inf.country == co.country) & (inf.country >= 0),
-        "log_followers": np.log10(inf.followers + 1.0),
-        "log_engagement": np.log10(np.clip(inf.engagement, 1e-4, 1.0)),
+        "log_followers": log_audience(inf.followers),
+        "log_engagement": log_engagement(inf.engagement),
+        "engagement_residual": engagement_residual(inf, history),
         "content_quality": inf.content_quality,
         # Below a quarter of an hour, faster replies make no difference.
         "log_response_hours": np.log(np.maximum(inf.response_hours, 0.25)),
@@ -282,6 +323,12 @@ def history_columns(history: HistoryStats) -> dict[str, np.ndarray]:
         "company_partner_rating": history.company_partner_rating,
         "pair_past_collaborations": history.pair_collaborations,
         "shared_partners": np.log1p(history.shared_partners),
+        "niche_pair_success_rate": history.niche_pair_success_rate,
+        "influencer_cancellations": np.log1p(history.influencer_cancellations),
+        "company_cancellations": np.log1p(history.company_cancellations),
+        "influencer_disputes": np.log1p(history.influencer_disputes),
+        "company_disputes": np.log1p(history.company_disputes),
+        "follower_growth": history.follower_growth,
     }
     return {name: columns[name] for name in HISTORY_FEATURES}
 

@@ -11,6 +11,11 @@ A rating can be edited: each revision is an event at its own time. The first
 revision of an outcome adds it to the counts; a later one only replaces its
 value from its own time on (stored as the change of value), so an edit never
 rewrites what an earlier moment saw.
+
+Track records (influencer, brand, niche pair) are recency weighted and shrunk
+toward the population's rate by empirical Bayes (``track_records``); past
+cancellations and disputes count from the moment they happened; profile
+revisions give follower growth and the engagement fit (``profile_signals``).
 """
 
 from __future__ import annotations
@@ -20,16 +25,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from webapp.learning import track_records as tr
 from webapp.learning.partner_graph import PartnerGraph, pair_codes
+from webapp.learning.profile_signals import ProfileRevisions
 
 # Sorted keys are entity * KEY_SHIFT + time: 34 bits for days or seconds since 2000.
 KEY_SHIFT = np.int64(1 << 34)
 SECONDS_PER_DAY = 86_400
-# Smoothing priors: a newcomer is assumed average until evidence comes in.
-SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT = 0.5, 2.0
+# Before any outcome is known, the population's success rate is taken as even.
+SUCCESS_PRIOR = 0.5
+# Smoothing of the brand's rating by creators: average until evidence comes in.
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
+# Niche pairs are coded niche * NICHE_PAIR_BASE + industry (-1: unknown).
+NICHE_PAIR_BASE = 64
 # Shared-partner graphs kept per index (one per day asked about; serving asks today).
 MAX_CACHED_GRAPHS = 4
+
+
+def _no_ints() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def niche_pair_code(niche: np.ndarray, industry: np.ndarray) -> np.ndarray:
+    """Return the code of each (influencer niche, brand industry) pair, -1 if unknown."""
+    niche, industry = np.asarray(niche, np.int64), np.asarray(industry, np.int64)
+    known = (niche >= 0) & (industry >= 0)
+    return np.where(known, niche * NICHE_PAIR_BASE + industry, -1)
 
 
 @dataclass
@@ -39,7 +60,11 @@ class HistoryEvents:
     ``brand_*``: company-side rating revisions (did the brand call it a success?).
     ``partner_*``: influencer-side rating revisions (how influencers rated the brand).
     ``*_outcome`` names the outcome each revision belongs to; None means every
-    event is an outcome of its own (one revision each).
+    event is an outcome of its own (one revision each). ``brand_niche_pair``
+    is the (influencer niche, brand industry) code of each brand revision's
+    collaboration as the profiles stood at its proposal (``niche_pair_code``).
+    ``cancel_*``: cancellations at ``cancelled_at``; ``dispute_*``: the first
+    time a collaboration's rating said "disputed" (seconds).
     """
 
     collab_influencer: np.ndarray
@@ -54,6 +79,14 @@ class HistoryEvents:
     partner_rating: np.ndarray
     brand_outcome: np.ndarray | None = None
     partner_outcome: np.ndarray | None = None
+    brand_niche_pair: np.ndarray | None = None
+    cancel_influencer: np.ndarray = field(default_factory=_no_ints)
+    cancel_company: np.ndarray = field(default_factory=_no_ints)
+    cancel_second: np.ndarray = field(default_factory=_no_ints)
+    dispute_influencer: np.ndarray = field(default_factory=_no_ints)
+    dispute_company: np.ndarray = field(default_factory=_no_ints)
+    dispute_second: np.ndarray = field(default_factory=_no_ints)
+    profiles: ProfileRevisions = field(default_factory=ProfileRevisions.empty)
 
     @classmethod
     def empty(cls) -> HistoryEvents:
@@ -76,6 +109,15 @@ class HistoryStats:
     company_partner_rating: np.ndarray
     pair_collaborations: np.ndarray
     shared_partners: np.ndarray
+    niche_pair_success_rate: np.ndarray
+    influencer_cancellations: np.ndarray
+    company_cancellations: np.ndarray
+    influencer_disputes: np.ndarray
+    company_disputes: np.ndarray
+    follower_growth: np.ndarray
+    # The engagement fit of the query's grid day (``profile_signals``), NaN if none.
+    engagement_intercept: np.ndarray
+    engagement_slope: np.ndarray
 
     def take(self, index: np.ndarray) -> HistoryStats:
         """Return the figures of the queries at ``index``."""
@@ -178,12 +220,28 @@ class HistoryIndex:
         self._inf_outcomes = _Sorted.build_revisions(
             ev.brand_influencer, ev.brand_second, ev.brand_success, ev.brand_outcome
         )
-        self._co_outcomes = _Sorted.build_revisions(
-            ev.brand_company, ev.brand_second, ev.brand_success, ev.brand_outcome
-        )
         self._co_ratings = _Sorted.build_revisions(
             ev.partner_company, ev.partner_second, ev.partner_rating, ev.partner_outcome
         )
+        brand = (ev.brand_second, ev.brand_success, ev.brand_outcome)
+        niche_pair = ev.brand_niche_pair
+        if niche_pair is None:
+            niche_pair = np.full(len(ev.brand_second), -1, dtype=np.int64)
+        self._records = {
+            "influencer": _TrackRecord(ev.brand_influencer, *brand),
+            "company": _TrackRecord(ev.brand_company, *brand),
+            "niche_pair": _TrackRecord(niche_pair, *brand),
+            "population": _TrackRecord(np.zeros_like(ev.brand_influencer), *brand),
+        }
+        self._cancels = {
+            "influencer": _Sorted.build(ev.cancel_influencer, ev.cancel_second),
+            "company": _Sorted.build(ev.cancel_company, ev.cancel_second),
+        }
+        self._disputes = {
+            "influencer": _Sorted.build(ev.dispute_influencer, ev.dispute_second),
+            "company": _Sorted.build(ev.dispute_company, ev.dispute_second),
+        }
+        self._fits: dict[int, tuple[float, float]] = {}
         self._graphs: dict[int | None, PartnerGraph] = {}
 
     def _pair_id(self, influencer: np.ndarray, company: np.ndarray) -> np.ndarray:
@@ -198,38 +256,73 @@ class HistoryIndex:
         return np.where(found, position, len(self._pairs))
 
     def stats(
-        self, influencer: np.ndarray, company: np.ndarray, day: np.ndarray
+        self,
+        influencer: np.ndarray,
+        company: np.ndarray,
+        day: np.ndarray,
+        niche_pair: np.ndarray | None = None,
     ) -> HistoryStats:
         """Return what was known strictly before ``day`` for each (influencer, company).
 
         ``day`` is the moment the features describe (``features.day_number``):
         a proposal day in training, today in serving. Events of that day itself
         never count, so a row computed on its day equals the row recomputed later.
+        ``niche_pair`` is each query's ``niche_pair_code`` (None: unknown for all,
+        whose track record is the population's rate).
         """
         day = np.asarray(day, dtype=np.int64)
         second = day * SECONDS_PER_DAY
+        if niche_pair is None:
+            niche_pair = np.full(len(day), -1, dtype=np.int64)
         inf_n, _ = self._inf_collabs.before(influencer, day)
         co_n, _ = self._co_collabs.before(company, day)
         pair_n, _ = self._pair_collabs.before(self._pair_id(influencer, company), day)
-        inf_rated, inf_wins = self._inf_outcomes.before(influencer, second)
-        co_rated, co_wins = self._co_outcomes.before(company, second)
+        inf_rated, _ = self._inf_outcomes.before(influencer, second)
         co_rating_n, co_rating_sum = self._co_ratings.before(company, second)
+        # One population rate per distinct moment (serving asks for one day).
+        moments, at = np.unique(second, return_inverse=True)
+        prior = self._records["population"].rate_before(
+            np.zeros_like(moments), moments
+        )[at]
+        fits = self.engagement_fits(day)
+
+        def record(kind: str, entity: np.ndarray) -> np.ndarray:
+            return self._records[kind].shrunk(entity, day, prior)
+
         return HistoryStats(
             influencer_collaborations=inf_n,
             influencer_rated=inf_rated,
-            influencer_success_rate=_smoothed(
-                inf_wins, inf_rated, SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT
-            ),
+            influencer_success_rate=record("influencer", influencer),
             company_collaborations=co_n,
-            company_success_rate=_smoothed(
-                co_wins, co_rated, SUCCESS_PRIOR, SUCCESS_PRIOR_WEIGHT
-            ),
+            company_success_rate=record("company", company),
             company_partner_rating=_smoothed(
                 co_rating_sum, co_rating_n, RATING_PRIOR, RATING_PRIOR_WEIGHT
             ),
             pair_collaborations=pair_n,
             shared_partners=self.shared_partners(influencer, company, day),
+            niche_pair_success_rate=record("niche_pair", np.asarray(niche_pair)),
+            influencer_cancellations=self._cancels["influencer"].before(
+                influencer, second
+            )[0],
+            company_cancellations=self._cancels["company"].before(company, second)[0],
+            influencer_disputes=self._disputes["influencer"].before(influencer, second)[
+                0
+            ],
+            company_disputes=self._disputes["company"].before(company, second)[0],
+            follower_growth=self.events.profiles.follower_growth(influencer, day),
+            engagement_intercept=fits[:, 0],
+            engagement_slope=fits[:, 1],
         )
+
+    def engagement_fits(self, day: np.ndarray) -> np.ndarray:
+        """Return (intercept, slope) per query: the fit of its grid day, cached."""
+        grid = tr.grid_day(day)
+        unique, position = np.unique(grid, return_inverse=True)
+        for g in unique.tolist():
+            if g not in self._fits:
+                self._fits[g] = self.events.profiles.engagement_fit(g)
+        table = np.array([self._fits[g] for g in unique.tolist()], dtype=float)
+        return table.reshape(-1, 2)[position]
 
     def influencer_successes(self, influencer: np.ndarray, day: int) -> np.ndarray:
         """Count, per influencer, the successes brands had rated before ``day``.
@@ -292,6 +385,73 @@ class HistoryIndex:
                 self._graphs.clear()
             self._graphs[day] = graph
         return graph
+
+
+class _TrackRecord:
+    """Recency-weighted success counts of one kind of entity, and its EB prior strength.
+
+    Each outcome weighs ``track_records.decay_weight`` of the time its first
+    revision was recorded; an edit changes its value from the edit's time on.
+    """
+
+    def __init__(self, entity, second, success, outcome) -> None:
+        entity = np.asarray(entity, dtype=np.int64)
+        second = np.asarray(second, dtype=np.int64)
+        if outcome is None:
+            outcome = np.arange(len(entity))
+        first, change = revision_changes(outcome, second, success)
+        weight = tr.decay_weight(outcome_first_seconds(outcome, second))
+        known = entity >= 0
+        self._entity, self._second = entity[known], second[known]
+        self._first, self._change = first[known], change[known]
+        self._sorted = _Sorted.build(
+            self._entity,
+            self._second,
+            (change * weight)[known],
+            counts=(first * weight)[known],
+        )
+        self._strength: dict[int, float] = {}
+
+    def weighted_before(self, entity, second) -> tuple[np.ndarray, np.ndarray]:
+        """Return (weighted outcomes, weighted successes) strictly before ``second``."""
+        count, wins = self._sorted.before(np.asarray(entity, np.int64), second)
+        decay = tr.decay_at(second)
+        return count * decay, wins * decay
+
+    def rate_before(self, entity, second) -> np.ndarray:
+        """Return the weighted success rate before ``second`` (SUCCESS_PRIOR if none)."""
+        count, wins = self.weighted_before(entity, second)
+        return np.where(count > 0, wins / np.maximum(count, 1e-300), SUCCESS_PRIOR)
+
+    def strength(self, day: np.ndarray) -> np.ndarray:
+        """Return the prior strength per query: the estimate of its grid day, cached."""
+        grid = tr.grid_day(day)
+        unique, position = np.unique(grid, return_inverse=True)
+        for g in unique.tolist():
+            if g not in self._strength:
+                known = self._second < g * SECONDS_PER_DAY
+                self._strength[g] = tr.prior_strength(
+                    *tr.entity_totals(self._entity, self._first, self._change, known)
+                )
+        return np.array([self._strength[g] for g in unique.tolist()])[position]
+
+    def shrunk(self, entity, day: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        """Return each entity's rate before ``day`` shrunk toward ``prior``."""
+        second = np.asarray(day, np.int64) * SECONDS_PER_DAY
+        count, wins = self.weighted_before(entity, second)
+        return tr.shrunk_rate(wins, count, prior, self.strength(day))
+
+
+def outcome_first_seconds(outcome: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Return, per revision, the time of its outcome's first revision."""
+    order = np.lexsort((time, outcome))
+    sorted_outcome = np.asarray(outcome)[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_outcome[1:] != sorted_outcome[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    result = np.empty(len(order), dtype=np.int64)
+    result[order] = np.asarray(time, dtype=np.int64)[order][start]
+    return result
 
 
 def _count_shared(i: int, c: int, brands_of: dict, influencers_of: dict) -> int:

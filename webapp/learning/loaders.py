@@ -15,9 +15,20 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.learning.consent import excluded_collaborations
-from webapp.learning.features import EPOCH, day_number
-from webapp.learning.history import KEY_SHIFT, SECONDS_PER_DAY, HistoryEvents
+from webapp.learning.features import (
+    EPOCH,
+    day_number,
+    encode_companies,
+    encode_influencers,
+)
+from webapp.learning.history import (
+    KEY_SHIFT,
+    SECONDS_PER_DAY,
+    HistoryEvents,
+    niche_pair_code,
+)
 from webapp.learning.labels import success_label
+from webapp.learning.profile_signals import ProfileRevisions
 from webapp.models import (
     Collaboration,
     Company,
@@ -51,7 +62,9 @@ def load_events(min_rating: int) -> HistoryEvents:
     Each revision is an event at its own ``recorded_at``, so a moment before an
     edit sees the rating as it stood then. Collaborations that belong to members
     who opted out of training, and every rating of them, are never read
-    (``consent.excluded_collaborations``).
+    (``consent.excluded_collaborations``). Cancellations count at
+    ``cancelled_at``, disputes at the first revision that said "disputed";
+    influencer profile revisions come along for the profile signals.
     """
     allowed = Collaboration.id.not_in(excluded_collaborations())
     collabs = db.session.execute(
@@ -59,10 +72,14 @@ def load_events(min_rating: int) -> HistoryEvents:
             Collaboration.influencer_id,
             Collaboration.company_id,
             Collaboration.proposed_on,
+            Collaboration.id,
+            Collaboration.cancelled_at,
         ).where(allowed)
     ).all()
     brand = _revisions("company", allowed, success_label(min_rating, OutcomeRevision))
     partner = _revisions("influencer", allowed, OutcomeRevision.success_rating)
+    cancelled = [r for r in collabs if r[4] is not None]
+    disputes = _disputes(allowed)
     return HistoryEvents(
         collab_influencer=np.array([r[0] for r in collabs], dtype=np.int64),
         collab_company=np.array([r[1] for r in collabs], dtype=np.int64),
@@ -76,11 +93,83 @@ def load_events(min_rating: int) -> HistoryEvents:
         partner_rating=np.array([r[4] for r in partner], dtype=np.int64),
         brand_outcome=np.array([r[2] for r in brand], dtype=np.int64),
         partner_outcome=np.array([r[2] for r in partner], dtype=np.int64),
+        brand_niche_pair=_niche_pairs_at_proposal(collabs, [r[5] for r in brand]),
+        cancel_influencer=np.array([r[0] for r in cancelled], dtype=np.int64),
+        cancel_company=np.array([r[1] for r in cancelled], dtype=np.int64),
+        cancel_second=seconds(naive_datetime(r[4]) for r in cancelled),
+        dispute_influencer=np.array([r[0] for r in disputes], dtype=np.int64),
+        dispute_company=np.array([r[1] for r in disputes], dtype=np.int64),
+        dispute_second=seconds(naive_datetime(r[2]) for r in disputes),
+        profiles=influencer_revisions(),
     )
 
 
+def _niche_pairs_at_proposal(collabs: list, collaboration_ids: list) -> np.ndarray:
+    """Return the niche-pair code of each collaboration id, as the profiles stood at proposal."""
+    codes = np.full(len(collaboration_ids), -1, dtype=np.int64)
+    if not collabs or not collaboration_ids:
+        return codes
+    ids = np.array([r[3] for r in collabs], dtype=np.int64)
+    day = days(r[2] for r in collabs)
+    inf, _ = profiles_as_of("influencer", np.array([r[0] for r in collabs]), day)
+    co, _ = profiles_as_of("company", np.array([r[1] for r in collabs]), day)
+    pair = niche_pair_code(encode_influencers(inf).niche, encode_companies(co).industry)
+    order = np.argsort(ids)
+    wanted = np.asarray(collaboration_ids, dtype=np.int64)
+    position = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
+    found = ids[order][position] == wanted
+    codes[found] = pair[order][position[found]]
+    return codes
+
+
+def _disputes(allowed) -> list:
+    """Return (influencer, company, first disputed recorded_at) per disputed collaboration."""
+    return db.session.execute(
+        select(
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            func.min(OutcomeRevision.recorded_at),
+        )
+        .join(Collaboration, OutcomeRevision.collaboration_id == Collaboration.id)
+        .where(OutcomeRevision.completion_status == "disputed", allowed)
+        .group_by(
+            Collaboration.id, Collaboration.influencer_id, Collaboration.company_id
+        )
+    ).all()
+
+
+def influencer_revisions() -> ProfileRevisions:
+    """Return every influencer profile revision's followers and engagement, sorted."""
+    rows = db.session.execute(
+        select(
+            ProfileRevision.entity_id,
+            ProfileRevision.valid_from,
+            ProfileRevision.attributes,
+        )
+        .where(ProfileRevision.kind == "influencer")
+        .order_by(
+            ProfileRevision.entity_id, ProfileRevision.valid_from, ProfileRevision.id
+        )
+    ).all()
+    return ProfileRevisions.sorted(
+        [r[0] for r in rows],
+        seconds(naive_datetime(r[1]) for r in rows),
+        [stated_number((r[2] or {}).get("followers")) for r in rows],
+        [stated_number((r[2] or {}).get("engagement_rate")) for r in rows],
+    )
+
+
+def stated_number(value: Any) -> float:
+    """Return a revision's stated non-negative number, NaN when it does not say."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return number if np.isfinite(number) and number >= 0 else float("nan")
+
+
 def _revisions(side: str, allowed, value) -> list:
-    """Return (influencer, company, outcome, recorded_at, value) per revision of ``side``.
+    """Return (influencer, company, outcome, recorded_at, value, collaboration) per revision.
 
     Ordered by outcome and time (ties by id), the order revisions were made in.
     """
@@ -91,6 +180,7 @@ def _revisions(side: str, allowed, value) -> list:
             OutcomeRevision.outcome_id,
             OutcomeRevision.recorded_at,
             value,
+            Collaboration.id,
         )
         .join(Collaboration, OutcomeRevision.collaboration_id == Collaboration.id)
         .where(OutcomeRevision.rater_side == side, allowed)

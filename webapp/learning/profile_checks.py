@@ -5,7 +5,9 @@ profiles. ``follower_growth`` is the log ratio of the followers in the profile
 revision valid before a moment to those of the revision before it: a large
 jump (bought followers) shows up here and nowhere else. Only revisions that
 started strictly before the moment count, as for every other feature, so a
-row never sees a later edit. Without two such revisions the growth is 0.
+row never sees a later edit. Without two such revisions the growth is 0. The
+rule itself is ``profile_signals.ProfileRevisions.follower_growth``, which the
+pair feature ``follower_growth`` uses too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import numpy as np
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.learning.history import KEY_SHIFT, SECONDS_PER_DAY
-from webapp.learning.loaders import seconds
+from webapp.learning.loaders import seconds, stated_number
+from webapp.learning.profile_signals import ProfileRevisions
 from webapp.models import ProfileRevision
 
 CHECK_NAMES: tuple[str, ...] = ("log_follower_growth",)
@@ -23,15 +25,6 @@ CHECK_NAMES: tuple[str, ...] = ("log_follower_growth",)
 CHECK_LABELS: dict[str, str] = {
     "log_follower_growth": "Follower growth since the previous profile",
 }
-
-
-def _followers(attributes: dict) -> float:
-    """Return the followers a revision states, NaN when it does not say."""
-    try:
-        value = float(attributes.get("followers"))
-    except (TypeError, ValueError):
-        return float("nan")
-    return value if np.isfinite(value) and value >= 0 else float("nan")
 
 
 def follower_growth(influencer_ids: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -59,21 +52,13 @@ def follower_growth(influencer_ids: np.ndarray, day: np.ndarray) -> np.ndarray:
             ProfileRevision.entity_id, ProfileRevision.valid_from, ProfileRevision.id
         )
     ).all()
-    if len(revisions) < 2:
-        return growth
-    entity = np.array([r[0] for r in revisions], dtype=np.int64)
-    keys = entity * KEY_SHIFT + seconds(r[1] for r in revisions)
-    followers = np.array([_followers(r[2] or {}) for r in revisions])
-    moment = influencer_ids * KEY_SHIFT + np.asarray(day, np.int64) * SECONDS_PER_DAY
-    last = np.searchsorted(keys, moment, side="left") - 1
-    previous = last - 1
-    ok = (previous >= 0) & (entity[np.maximum(last, 0)] == influencer_ids)
-    ok &= entity[np.maximum(previous, 0)] == influencer_ids
-    now = followers[np.maximum(last, 0)]
-    before = followers[np.maximum(previous, 0)]
-    ok &= np.isfinite(now) & np.isfinite(before)
-    growth[ok] = np.log1p(now[ok]) - np.log1p(before[ok])
-    return growth
+    signals = ProfileRevisions.sorted(
+        [r[0] for r in revisions],
+        seconds(r[1] for r in revisions),
+        [stated_number((r[2] or {}).get("followers")) for r in revisions],
+        np.full(len(revisions), np.nan),
+    )
+    return signals.follower_growth(influencer_ids, day)
 
 
 def check_columns(influencer_ids: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -183,6 +183,22 @@ def fit(value: float) -> str:
     return f"Niches overlap the brand's by {percent(value)}"
 
 
+def growth(value: float) -> str:
+    """log ratio of followers between the last two profiles -> change in percent."""
+    change = math.expm1(value)
+    if abs(change) < 0.005:
+        return "No follower change since the previous profile"
+    direction = "grew" if change > 0 else "fell"
+    return f"Followers {direction} {percent(abs(change))} since the previous profile"
+
+
+def engagement_for_size(value: float) -> str:
+    """log10(engagement / the engagement the audience size predicts) -> a ratio."""
+    ratio = 10**value
+    word = level(ratio, 0.8, 1.25, ("below", "about", "above"))
+    return f"Engagement {word} what the audience size predicts ({ratio:.2f}x)"
+
+
 NUMERIC: dict[str, Callable[[float], str]] = {
     "brand_fit": fit,
     "log_followers": followers,
@@ -210,6 +226,15 @@ NUMERIC: dict[str, Callable[[float], str]] = {
     ),
     "pair_past_collaborations": pair,
     "shared_partners": shared,
+    "niche_pair_success_rate": estimate(
+        "Estimated success rate of this niche with this industry", percent, 0.4, 0.6
+    ),
+    "influencer_cancellations": past("Influencer", "cancellation"),
+    "company_cancellations": past("Brand", "cancellation"),
+    "influencer_disputes": past("Influencer", "dispute"),
+    "company_disputes": past("Brand", "dispute"),
+    "follower_growth": growth,
+    "engagement_residual": engagement_for_size,
 }
 
 

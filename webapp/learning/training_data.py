@@ -149,20 +149,26 @@ def pair_features_and_approximations(rows, min_rating: int) -> tuple[np.ndarray,
     inf_ids = np.array([r.influencer_id for r in rows], dtype=np.int64)
     co_ids = np.array([r.company_id for r in rows], dtype=np.int64)
     day = loaders.days(r.proposed_on for r in rows)
-    history = HistoryIndex(loaders.load_events(min_rating)).stats(inf_ids, co_ids, day)
+    # Every row's profiles as of its day: the niche pair of its track record, and
+    # the profile features of rows without a snapshot.
+    inf_profiles, inf_later = loaders.profiles_as_of("influencer", inf_ids, day)
+    co_profiles, co_later = loaders.profiles_as_of("company", co_ids, day)
+    inf = features.encode_influencers(inf_profiles)
+    co = features.encode_companies(co_profiles)
+    history = HistoryIndex(loaders.load_events(min_rating)).stats(
+        inf_ids, co_ids, day, features.niche_pairs(inf, co)
+    )
     approximated = 0
     if missing:
         sub = np.array(missing, dtype=np.int64)
-        inf_profiles, inf_later = loaders.profiles_as_of(
-            "influencer", inf_ids[sub], day[sub]
-        )
-        co_profiles, co_later = loaders.profiles_as_of("company", co_ids[sub], day[sub])
-        approximated = int(np.count_nonzero(inf_later | co_later))
-        inf = features.encode_influencers(inf_profiles)
-        co = features.encode_companies(co_profiles)
+        approximated = int(np.count_nonzero(inf_later[sub] | co_later[sub]))
         budget = np.array([rows[i].budget for i in missing], dtype=float)
         X[sub] = features.pair_matrix(
-            inf, co, history.take(sub), day[sub].astype(float), budget
+            inf.take(sub),
+            co.take(sub),
+            history.take(sub),
+            day[sub].astype(float),
+            budget,
         )
     for name, values in features.history_columns(history).items():
         X[:, features.FEATURE_NAMES.index(name)] = values

@@ -84,7 +84,9 @@ def pair_rows(
     co_profiles, _ = loaders.profiles_as_of("company", co_ids, day)
     inf = features.encode_influencers(inf_profiles)
     co = features.encode_companies(co_profiles)
-    history = HistoryIndex(loaders.load_events(min_rating)).stats(inf_ids, co_ids, day)
+    history = HistoryIndex(loaders.load_events(min_rating)).stats(
+        inf_ids, co_ids, day, features.niche_pairs(inf, co)
+    )
     budget = features.default_budget(inf.rate, co.budget)
     X = features.pair_matrix(inf, co, history, day.astype(float), budget)
     X = feature_sets.extend(feature_set, X, inf_ids, day)

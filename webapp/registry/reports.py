@@ -109,15 +109,29 @@ def feature_label(name: str) -> str:
 
 
 def importance(version: ModelVersion | None) -> dict[str, list] | None:
-    """Return the top permutation importances of ``version`` for a bar chart."""
+    """Return the top permutation importances of ``version`` for a bar chart.
+
+    ``every`` lists all features, most important first, for the table that
+    says what each one adds (the chart shows the top IMPORTANCE_SHOWN).
+    """
     rows = ((version.metrics or {}).get("importance") if version else None) or []
-    rows = sorted(rows, key=lambda r: -r["mean"])[:IMPORTANCE_SHOWN]
+    rows = sorted(rows, key=lambda r: -r["mean"])
     if not rows:
         return None
+    top = rows[:IMPORTANCE_SHOWN]
     return {
-        "labels": [feature_label(r["feature"]) for r in rows],
-        "scores": [round(r["mean"], 4) for r in rows],
-        "std": [round(r.get("std", 0.0), 4) for r in rows],
+        "labels": [feature_label(r["feature"]) for r in top],
+        "scores": [round(r["mean"], 4) for r in top],
+        "std": [round(r.get("std", 0.0), 4) for r in top],
+        "every": [
+            {
+                "feature": r["feature"],
+                "label": feature_label(r["feature"]),
+                "mean": r["mean"],
+                "std": r.get("std", 0.0),
+            }
+            for r in rows
+        ],
     }
 
 

@@ -47,7 +47,9 @@ def pair_rows(
     inf = _encoded(features.encode_influencers, influencers, inf_ids)
     co = _encoded(features.encode_companies, companies, co_ids)
     today = today_day()
-    history = pool.history.stats(inf_ids, co_ids, np.full(len(inf_ids), today))
+    history = pool.history.stats(
+        inf_ids, co_ids, np.full(len(inf_ids), today), features.niche_pairs(inf, co)
+    )
     assumed = features.default_budget(inf.rate, co.budget)
     budget = np.array(
         [b if b is not None else assumed[i] for i, b in enumerate(budgets)], dtype=float
@@ -148,7 +150,10 @@ class CandidatePool:
         co = self.companies.take(np.full(n, position))
         today = today_day() if day is None else int(day)
         history = self.history.stats(
-            self.influencer_ids, np.full(n, company_id), np.full(n, today)
+            self.influencer_ids,
+            np.full(n, company_id),
+            np.full(n, today),
+            features.niche_pairs(self.influencers, co),
         )
         if budget is None:
             spend = features.default_budget(self.influencers.rate, co.budget)
@@ -165,7 +170,10 @@ class CandidatePool:
         inf = self.influencers.take(np.full(n, position))
         today = today_day()
         history = self.history.stats(
-            np.full(n, influencer_id), self.company_ids, np.full(n, today)
+            np.full(n, influencer_id),
+            self.company_ids,
+            np.full(n, today),
+            features.niche_pairs(inf, self.companies),
         )
         return features.pair_matrix(
             inf,
