@@ -111,24 +111,32 @@ def test_a_lower_expected_success_rate_breaches_the_estimated_gate():
     assert gate["candidate"]["calibration"]["holds"] is True
 
 
-def test_a_candidate_that_delivers_less_than_it_promised_breaches_the_realised_gate():
+def test_a_candidate_that_falls_short_of_its_promise_breaches_the_realised_gate():
     rng = np.random.default_rng(5)
     units = np.arange(200)
     promised = np.full(200, 0.6)
-    delivered = (rng.random(200) < 0.4).astype(float)  # 20 points below its promise
-    honest = (rng.random(200) < 0.6).astype(float)
-    for labels, breached in ((delivered, ["promised_success_rate"]), (honest, [])):
-        arm = ArmScores.of(promised, units, promised, labels, units)
-        found = Evidence(quiet(), scores={"candidate": arm, "baseline": arm})
+
+    def arm(delivered_rate: float) -> ArmScores:
+        labels = (rng.random(200) < delivered_rate).astype(float)
+        return ArmScores.of(promised, units, promised, labels, units)
+
+    def breaches(candidate: ArmScores, baseline: ArmScores) -> list[str]:
+        found = Evidence(quiet(), scores={"candidate": candidate, "baseline": baseline})
         [gate] = gates.check(found, Settings(0.05, 0.05, kinds=("realised",)))
-        assert gate.breaches() == breached
+        return gate.breaches()
+
+    # 20 points short of its promise while the baseline keeps its own: breach.
+    assert breaches(arm(0.4), arm(0.6)) == ["promise_shortfall"]
+    assert breaches(arm(0.6), arm(0.6)) == []
+    # A drop that hits both arms alike (a season) is no breach.
+    assert breaches(arm(0.4), arm(0.4)) == []
     # Too few rated outcomes: the guardrail is not read at all.
     few = ArmScores.of(
-        promised[:20], units[:20], promised[:20], delivered[:20], units[:20]
+        promised[:20], units[:20], promised[:20], np.zeros(20), units[:20]
     )
-    found = Evidence(quiet(), scores={"candidate": few, "baseline": few})
+    found = Evidence(quiet(), scores={"candidate": few, "baseline": arm(0.6)})
     [gate] = gates.check(found, Settings(0.05, 0.05, kinds=("realised",)))
-    assert "promised_success_rate" not in [g.metric for g in gate.checked]
+    assert "promise_shortfall" not in [g.metric for g in gate.checked]
 
 
 def test_broken_calibration_invalidates_the_estimated_gate():

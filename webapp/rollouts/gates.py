@@ -28,12 +28,12 @@ significant at alpha, tests from ``webapp.experiments.stats``):
   used. With fewer labels it is used unchecked (trusting the version's own
   validation), and says so.
 - ``realised``: the rated outcomes (``guardrails.check``: success rate, mean
-  rating, error rate), as before, and, once the candidate has
-  ``MIN_CALIBRATION_LABELS`` rated outcomes, its success rate on them against
-  the rate its own logged probabilities promised (``promise_guardrail``): a
-  candidate that is worse *and* over-confident looks as good as the baseline
-  to CBPE until its calibration check invalidates the estimate, and the
-  realised comparison between arms needs far more outcomes than this one.
+  rating, error rate), as before, and, once both arms have
+  ``MIN_CALIBRATION_LABELS`` rated outcomes, how far each arm's successes fall
+  short of what its own logged probabilities promised, the candidate's against
+  the baseline's (``promise_guardrail``): a candidate that is worse *and*
+  over-confident looks as good as the baseline to CBPE until its calibration
+  check invalidates the estimate.
 
 Every tested figure is a ratio metric over the rollout's units (the brands or
 creators that were bucketed): per unit the accepted and the answered proposals,
@@ -302,29 +302,31 @@ def estimated_gate(arms: dict[str, ArmScores], settings: Settings) -> Gate:
     return Gate("estimated", valid, note, checked, figures)
 
 
-def promise_guardrail(scores: ArmScores, settings: Settings) -> Guardrail:
-    """Compare the candidate's rated successes with what its logged probabilities promised.
+def shortfall(scores: ArmScores) -> RatioMoments:
+    """Return an arm's rated successes minus what its logged probabilities promised, per unit."""
+    return RatioMoments.from_rows(
+        scores.labelled_units, scores.labels - scores.labelled_probabilities
+    )
 
-    The same rows on both sides, per unit; compared as two samples, which
-    overstates the variance of their (positively correlated) difference, so the
-    test is conservative. It breaches when the candidate delivers less than it
-    promised by more than the tolerance: an over-confident candidate is harmful
-    in itself (its probabilities are shown), and it is also the candidate whose
-    estimated gate stops counting once its calibration breaks.
+
+def promise_guardrail(arms: dict[str, ArmScores], settings: Settings) -> Guardrail:
+    """Compare how far each arm's rated outcomes fall short of what its probabilities promised.
+
+    A difference of differences: a drop that hits both arms (a season, early
+    labels that are mostly failures) moves both shortfalls alike and is no
+    breach; a candidate that is worse *and* over-confident falls short by more
+    than the baseline does. The tolerance is absolute (0.05 = 5 points more
+    shortfall than the baseline's), as the shortfalls are near zero.
     """
-    units = scores.labelled_units
     lift = compare_ratios(
-        RatioMoments.from_rows(units, scores.labels),
-        RatioMoments.from_rows(units, scores.labelled_probabilities),
+        shortfall(arms[CANDIDATE]),
+        shortfall(arms[BASELINE]),
         settings.alpha,
         settings.tuning,
     )
+    worse_by = None if lift.lift_abs is None else -lift.lift_abs
     return guardrails.verdict(
-        "promised_success_rate",
-        lift,
-        guardrails.relative_drop(lift),
-        settings.tolerance,
-        settings.alpha,
+        "promise_shortfall", lift, worse_by, settings.tolerance, settings.alpha
     )
 
 
@@ -335,8 +337,8 @@ def realised_gate(
 ) -> Gate:
     """Compare the rated outcomes and error rates (the guardrails of point 1).
 
-    With the logged scores, also the candidate's rated outcomes against what its
-    probabilities promised for them (``promise_guardrail``), once it has
+    With the logged scores, also each arm's rated outcomes against what its
+    probabilities promised for them (``promise_guardrail``), once both arms have
     MIN_CALIBRATION_LABELS of them.
     """
     checked = guardrails.check(
@@ -346,8 +348,10 @@ def realised_gate(
         settings.alpha,
         settings.tuning,
     )
-    if scores is not None and len(scores[CANDIDATE].labels) >= MIN_CALIBRATION_LABELS:
-        checked.append(promise_guardrail(scores[CANDIDATE], settings))
+    if scores is not None and all(
+        len(scores[side].labels) >= MIN_CALIBRATION_LABELS for side in scores
+    ):
+        checked.append(promise_guardrail(scores, settings))
     candidate, baseline = arms[CANDIDATE], arms[BASELINE]
     note = (
         f"{candidate.outcomes} candidate outcomes ({candidate.success.units} units) "
