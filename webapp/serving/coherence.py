@@ -102,6 +102,7 @@ class RoutingCache:
         self._next_check = -math.inf
         self._checking = threading.Lock()
         self._loading = threading.Lock()
+        self._starting_watch = threading.Lock()
         # Bumped by clear(): a load that began before it must not swap its table in.
         self._epoch = 0
 
@@ -132,13 +133,25 @@ class RoutingCache:
 
     def _start_watching(self) -> None:
         """Start this process's watcher thread (again in a forked child: threads do not fork)."""
-        self._watching_pid = os.getpid()
-        threading.Thread(
-            target=_watch, args=(weakref.ref(self),), name="routing-watch", daemon=True
-        ).start()
+        with self._starting_watch:
+            if self._watching_pid == os.getpid():
+                return  # another request thread started it meanwhile
+            self._watching_pid = os.getpid()
+            threading.Thread(
+                target=_watch,
+                args=(weakref.ref(self),),
+                name="routing-watch",
+                daemon=True,
+            ).start()
 
     def refresh(self) -> None:
-        """Check the counter now if a check is due; reload in this thread if it moved."""
+        """Check the counter now if a check is due; reload in this thread if it moved.
+
+        Does nothing while another thread loads (a request's first load, or its
+        background reload): that load reads the newest counter itself.
+        """
+        if self._loading.locked():
+            return
         table = self._table
         if table is None or self._due(table):
             self._reload()
