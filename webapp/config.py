@@ -88,7 +88,7 @@ DEFAULTS: dict[str, Any] = {
     # seconds the dashboard may lag behind new predictions, outcomes and activity
     # (a busy marketplace adds them every second); a new, promoted or shadowing
     # version is shown at once
-    "MONITORING_MAX_LAG_SECONDS": 30,
+    "MONITORING_MAX_LAG_SECONDS": 60,
     # alert when a feature's population stability index exceeds this
     "MONITORING_PSI_ALERT": 0.2,
     # alert when a version's realised ROC AUC falls below this (success and risk)

@@ -168,6 +168,17 @@ def periodic_jobs(config: dict[str, Any]) -> list[dict[str, Any]]:
         {"func": score_shadows, "interval": int(config["SHADOW_INTERVAL"])},
         {
             "func": refresh_monitoring,
-            "interval": max(1, int(config["MONITORING_CACHE_SECONDS"]) // 2),
+            # Renewed at half of the shorter lifetime (snapshots.lifetimes), so a
+            # page finds a usable snapshot between two passes.
+            "interval": max(
+                1,
+                int(
+                    min(
+                        config["MONITORING_CACHE_SECONDS"],
+                        config["MONITORING_MAX_LAG_SECONDS"],
+                    )
+                )
+                // 2,
+            ),
         },
     ]

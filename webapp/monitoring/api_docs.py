@@ -155,8 +155,10 @@ def paths(operation: Callable, ok: Callable, path_param: Callable) -> dict[str, 
                 parameters=[path_param("model_type", {"type": "string"})],
                 description="Predictions are joined with outcomes that became "
                 "known after them (point in time); windows are "
-                "MONITORING_WINDOW_DAYS long, the newest ending now. Cached per "
-                "process for MONITORING_CACHE_SECONDS while nothing changed.",
+                "MONITORING_WINDOW_DAYS long, the newest ending now. Reused for "
+                "at most MONITORING_CACHE_SECONDS, never across a version change, "
+                "and at most MONITORING_MAX_LAG_SECONDS behind new predictions "
+                "and outcomes.",
             )
         }
     }

@@ -1,7 +1,8 @@
 """One model type's live figures: realised quality per version and window, drift, alerts.
 
-``type_report`` computes it all (cached per process for MONITORING_CACHE_SECONDS,
-and only while nothing it reads has changed); the dashboard and the API show
+``type_report`` computes it all (cached per process and shared through Redis by
+``snapshots.usable``'s rule: at most MONITORING_CACHE_SECONDS old, never across
+a version change, at most MONITORING_MAX_LAG_SECONDS behind new data); the dashboard and the API show
 the same dict. Windows are MONITORING_WINDOW_DAYS long, the newest ending now;
 a joined pair falls in the window in which its outcome became known.
 """
