@@ -323,7 +323,8 @@ class MatchSuccessModel(ModelType):
                     "of its own training rows; the final window's and the served "
                     "refits take the settings of the last selection window",
                 }
-                if fold_tuning[-1]
+                # Only a served model with boosting in it has these settings.
+                if fold_tuning[-1] and chosen in BOOSTED
                 else None
             ),
             "importance": importance,
