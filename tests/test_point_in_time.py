@@ -13,7 +13,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT, add_brand_rating, add_collaboration
+import sqlalchemy as sa
+from conftest import PROJECT_ROOT, add_brand_rating, add_collaboration, make_influencer
 
 from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
@@ -253,6 +254,40 @@ def test_history_loaders_and_the_serving_pool_leave_opted_out_members_out(
     )
     assert stats.influencer_collaborations.tolist() == [0]
     assert stats.company_collaborations.tolist() == [0]
+
+
+def test_an_opted_out_influencers_profile_does_not_move_the_engagement_fit(
+    world, make_user
+):
+    # Enough profiles for a fit, engagement falling with audience; the ORM
+    # records each one's revision as it is inserted (valid from now).
+    db.session.add_all(
+        make_influencer(
+            f"FIT-{n}", followers=1_000 * 2**n, engagement_rate=0.2 * 2 ** (-n / 4)
+        )
+        for n in range(24)
+    )
+    outlier = make_influencer("OUTLIER", followers=5_000_000, engagement_rate=0.9)
+    db.session.add(outlier)
+    db.session.commit()
+    tomorrow = features.day_number(utcnow().date()) + 1
+    with_outlier = loaders.influencer_revisions().engagement_fit(tomorrow)
+    assert np.isfinite(with_outlier).all()
+
+    make_user("outlier@example.com", influencer=outlier).training_opt_out = True
+    db.session.commit()
+    opted_out = loaders.influencer_revisions()
+    assert outlier.id not in opted_out.entity.tolist()
+    db.session.execute(
+        sa.delete(ProfileRevision).where(
+            ProfileRevision.kind == "influencer",
+            ProfileRevision.entity_id == outlier.id,
+        )
+    )
+    db.session.commit()
+    without_outlier = loaders.influencer_revisions().engagement_fit(tomorrow)
+    assert opted_out.engagement_fit(tomorrow) == pytest.approx(without_outlier)
+    assert with_outlier != pytest.approx(without_outlier)  # the outlier did count
 
 
 # -- (d) serving and training share one day rule -------------------------------------

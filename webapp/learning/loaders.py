@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.learning.consent import excluded_collaborations
+from webapp.learning.consent import excluded_collaborations, opted_out_influencers
 from webapp.learning.features import (
     EPOCH,
     day_number,
@@ -139,14 +139,21 @@ def _disputes(allowed) -> list:
 
 
 def influencer_revisions() -> ProfileRevisions:
-    """Return every influencer profile revision's followers and engagement, sorted."""
+    """Return the influencer profile revisions' followers and engagement, sorted.
+
+    Influencers an opted-out member is linked to are left out
+    (``consent.opted_out_influencers``): their profiles feed no engagement fit.
+    """
     rows = db.session.execute(
         select(
             ProfileRevision.entity_id,
             ProfileRevision.valid_from,
             ProfileRevision.attributes,
         )
-        .where(ProfileRevision.kind == "influencer")
+        .where(
+            ProfileRevision.kind == "influencer",
+            ProfileRevision.entity_id.not_in(opted_out_influencers()),
+        )
         .order_by(
             ProfileRevision.entity_id, ProfileRevision.valid_from, ProfileRevision.id
         )
