@@ -337,3 +337,36 @@ def test_a_collaboration_proposed_today_sees_what_training_will_see(world, make_
     ranked = pool.rows_for_company(co_b.id, 700.0)
     position = int(np.searchsorted(pool.influencer_ids, inf_a.id))
     np.testing.assert_allclose(ranked[position], recomputed)
+
+
+# -- (e) an event's niche pair is the one its profiles had then --------------------
+
+
+def test_an_events_niche_pair_is_unknown_while_its_profiles_were_recorded_later(
+    world, past
+):
+    inf_a, co_a = world["influencers"][0], world["companies"][0]
+    # The world's profiles were recorded when inserted (today), after PAST and
+    # the pivot: the profile a track record would read describes a later moment.
+    events = loaders.load_events(4)
+    assert len(events.brand_niche_pair) == 2
+    assert events.brand_niche_pair.tolist() == [-1, -1]
+
+    for kind, entity in (("influencer", inf_a), ("company", co_a)):
+        db.session.add(
+            ProfileRevision(
+                kind=kind,
+                entity_id=entity.id,
+                valid_from=start_of(entity.joined_on),
+                attributes=entity.profile(),
+            )
+        )
+    db.session.commit()
+    known = features.niche_pairs(
+        features.encode_influencers(
+            loaders.current_profiles("influencer", [inf_a.id])[1]
+        ),
+        features.encode_companies(loaders.current_profiles("company", [co_a.id])[1]),
+    )[0]
+    assert known >= 0
+    assert loaders.load_events(4).brand_niche_pair.tolist() == [known, known]

@@ -36,8 +36,9 @@ SECONDS_PER_DAY = 86_400
 SUCCESS_PRIOR = 0.5
 # Smoothing of the brand's rating by creators: average until evidence comes in.
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
-# Niche pairs are coded niche * NICHE_PAIR_BASE + industry (-1: unknown).
+# Niche pairs are coded niche * NICHE_PAIR_BASE + industry, or UNKNOWN_NICHE_PAIR.
 NICHE_PAIR_BASE = 64
+UNKNOWN_NICHE_PAIR = -1
 # Shared-partner graphs kept per index (one per day asked about; serving asks today).
 MAX_CACHED_GRAPHS = 4
 
@@ -47,10 +48,10 @@ def _no_ints() -> np.ndarray:
 
 
 def niche_pair_code(niche: np.ndarray, industry: np.ndarray) -> np.ndarray:
-    """Return the code of each (influencer niche, brand industry) pair, -1 if unknown."""
+    """Return the code of each (influencer niche, brand industry) pair, or UNKNOWN_NICHE_PAIR."""
     niche, industry = np.asarray(niche, np.int64), np.asarray(industry, np.int64)
     known = (niche >= 0) & (industry >= 0)
-    return np.where(known, niche * NICHE_PAIR_BASE + industry, -1)
+    return np.where(known, niche * NICHE_PAIR_BASE + industry, UNKNOWN_NICHE_PAIR)
 
 
 @dataclass
@@ -226,7 +227,7 @@ class HistoryIndex:
         brand = (ev.brand_second, ev.brand_success, ev.brand_outcome)
         niche_pair = ev.brand_niche_pair
         if niche_pair is None:
-            niche_pair = np.full(len(ev.brand_second), -1, dtype=np.int64)
+            niche_pair = np.full(len(ev.brand_second), UNKNOWN_NICHE_PAIR, np.int64)
         self._records = {
             "influencer": _TrackRecord(ev.brand_influencer, *brand),
             "company": _TrackRecord(ev.brand_company, *brand),

@@ -24,6 +24,7 @@ from webapp.learning.features import (
 from webapp.learning.history import (
     KEY_SHIFT,
     SECONDS_PER_DAY,
+    UNKNOWN_NICHE_PAIR,
     HistoryEvents,
     niche_pair_code,
 )
@@ -105,21 +106,41 @@ def load_events(min_rating: int) -> HistoryEvents:
 
 
 def _niche_pairs_at_proposal(collabs: list, collaboration_ids: list) -> np.ndarray:
-    """Return the niche-pair code of each collaboration id, as the profiles stood at proposal."""
-    codes = np.full(len(collaboration_ids), -1, dtype=np.int64)
+    """Return the niche-pair code of each collaboration id, as the profiles stood at proposal.
+
+    UNKNOWN_NICHE_PAIR when either profile had no revision before the proposal
+    day: ``profiles_as_of``'s stand-in was recorded after the event.
+    """
+    codes = np.full(len(collaboration_ids), UNKNOWN_NICHE_PAIR, dtype=np.int64)
     if not collabs or not collaboration_ids:
         return codes
     ids = np.array([r[3] for r in collabs], dtype=np.int64)
     day = days(r[2] for r in collabs)
-    inf, _ = profiles_as_of("influencer", np.array([r[0] for r in collabs]), day)
-    co, _ = profiles_as_of("company", np.array([r[1] for r in collabs]), day)
-    pair = niche_pair_code(encode_influencers(inf).niche, encode_companies(co).industry)
+    inf, inf_later = profiles_as_of(
+        "influencer", np.array([r[0] for r in collabs]), day
+    )
+    co, co_later = profiles_as_of("company", np.array([r[1] for r in collabs]), day)
+    pair = np.where(
+        inf_later | co_later,
+        UNKNOWN_NICHE_PAIR,
+        niche_pair_code(encode_influencers(inf).niche, encode_companies(co).industry),
+    )
     order = np.argsort(ids)
-    wanted = np.asarray(collaboration_ids, dtype=np.int64)
-    position = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
-    found = ids[order][position] == wanted
+    found, position = find_sorted(
+        ids[order], np.asarray(collaboration_ids, dtype=np.int64)
+    )
     codes[found] = pair[order][position[found]]
     return codes
+
+
+def find_sorted(
+    sorted_ids: np.ndarray, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (found, position) of each of ``ids`` in the ascending ``sorted_ids``."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+    position = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return sorted_ids[position] == ids, position
 
 
 def _disputes(allowed) -> list:
