@@ -64,8 +64,11 @@ class HistoryEvents:
     event is an outcome of its own (one revision each). ``brand_niche_pair``
     is the (influencer niche, brand industry) code of each brand revision's
     collaboration as the profiles stood at its proposal (``niche_pair_code``).
-    ``cancel_*``: cancellations at ``cancelled_at``; ``dispute_*``: the first
-    time a collaboration's rating said "disputed" (seconds).
+    ``cancel_*``: cancellations of accepted collaborations at ``cancelled_at``;
+    ``cancel_by`` is the side that cancelled ("influencer", "company"; "" or
+    None: not recorded), and a cancellation counts against that side only,
+    against both when not recorded. ``dispute_*``: the first time a
+    collaboration's rating said "disputed" (seconds).
     """
 
     collab_influencer: np.ndarray
@@ -84,6 +87,7 @@ class HistoryEvents:
     cancel_influencer: np.ndarray = field(default_factory=_no_ints)
     cancel_company: np.ndarray = field(default_factory=_no_ints)
     cancel_second: np.ndarray = field(default_factory=_no_ints)
+    cancel_by: np.ndarray | None = None
     dispute_influencer: np.ndarray = field(default_factory=_no_ints)
     dispute_company: np.ndarray = field(default_factory=_no_ints)
     dispute_second: np.ndarray = field(default_factory=_no_ints)
@@ -234,9 +238,16 @@ class HistoryIndex:
             "niche_pair": _TrackRecord(niche_pair, *brand),
             "population": _TrackRecord(np.zeros_like(ev.brand_influencer), *brand),
         }
+        by = ev.cancel_by
+        if by is None:
+            by = np.full(len(ev.cancel_second), "", dtype="<U10")
+        against = {"influencer": by != "company", "company": by != "influencer"}
         self._cancels = {
-            "influencer": _Sorted.build(ev.cancel_influencer, ev.cancel_second),
-            "company": _Sorted.build(ev.cancel_company, ev.cancel_second),
+            side: _Sorted.build(entity[against[side]], ev.cancel_second[against[side]])
+            for side, entity in (
+                ("influencer", ev.cancel_influencer),
+                ("company", ev.cancel_company),
+            )
         }
         self._disputes = {
             "influencer": _Sorted.build(ev.dispute_influencer, ev.dispute_second),

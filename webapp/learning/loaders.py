@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -30,12 +31,15 @@ from webapp.learning.history import (
 )
 from webapp.learning.labels import success_label
 from webapp.learning.profile_signals import ProfileRevisions
+from webapp.marketplace.lifecycle import side_in
 from webapp.models import (
     Collaboration,
     Company,
     Influencer,
     OutcomeRevision,
     ProfileRevision,
+    StatusChange,
+    User,
 )
 from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
 
@@ -63,9 +67,10 @@ def load_events(min_rating: int) -> HistoryEvents:
     Each revision is an event at its own ``recorded_at``, so a moment before an
     edit sees the rating as it stood then. Collaborations that belong to members
     who opted out of training, and every rating of them, are never read
-    (``consent.excluded_collaborations``). Cancellations count at
-    ``cancelled_at``, disputes at the first revision that said "disputed";
-    influencer profile revisions come along for the profile signals.
+    (``consent.excluded_collaborations``). Cancellations of accepted
+    collaborations count at ``cancelled_at`` (``_cancellations``), disputes at
+    the first revision that said "disputed"; influencer profile revisions come
+    along for the profile signals.
     """
     allowed = Collaboration.id.not_in(excluded_collaborations())
     collabs = db.session.execute(
@@ -74,12 +79,11 @@ def load_events(min_rating: int) -> HistoryEvents:
             Collaboration.company_id,
             Collaboration.proposed_on,
             Collaboration.id,
-            Collaboration.cancelled_at,
         ).where(allowed)
     ).all()
     brand = _revisions("company", allowed, success_label(min_rating, OutcomeRevision))
     partner = _revisions("influencer", allowed, OutcomeRevision.success_rating)
-    cancelled = [r for r in collabs if r[4] is not None]
+    cancelled = _cancellations(allowed)
     disputes = _disputes(allowed)
     return HistoryEvents(
         collab_influencer=np.array([r[0] for r in collabs], dtype=np.int64),
@@ -97,7 +101,8 @@ def load_events(min_rating: int) -> HistoryEvents:
         brand_niche_pair=_niche_pairs_at_proposal(collabs, [r[5] for r in brand]),
         cancel_influencer=np.array([r[0] for r in cancelled], dtype=np.int64),
         cancel_company=np.array([r[1] for r in cancelled], dtype=np.int64),
-        cancel_second=seconds(naive_datetime(r[4]) for r in cancelled),
+        cancel_second=seconds(naive_datetime(r[2]) for r in cancelled),
+        cancel_by=np.array([r[3] or "" for r in cancelled], dtype="<U10"),
         dispute_influencer=np.array([r[0] for r in disputes], dtype=np.int64),
         dispute_company=np.array([r[1] for r in disputes], dtype=np.int64),
         dispute_second=seconds(naive_datetime(r[2]) for r in disputes),
@@ -141,6 +146,46 @@ def find_sorted(
         return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
     position = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
     return sorted_ids[position] == ids, position
+
+
+def _cancellations(allowed) -> list:
+    """Return (influencer, company, cancelled_at, side or None) per cancellation.
+
+    A cancellation is a collaboration cancelled after it was accepted: its step
+    into "cancelled" came from "accepted" or "active" (lifecycle's cancel, or
+    an import of a change from one of them). A declined or withdrawn proposal
+    never ran, and one imported straight as cancelled does not say it ran:
+    neither counts. The side is the cancelling member's (``lifecycle.side_in``);
+    None when no member of either side is recorded (an admin, the demo, an
+    import), and then the cancellation counts against both.
+    """
+    rows = db.session.execute(
+        select(
+            Collaboration.id,
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Collaboration.cancelled_at,
+            User.influencer_id,
+            User.company_id,
+        )
+        .join(StatusChange, StatusChange.collaboration_id == Collaboration.id)
+        .outerjoin(User, StatusChange.actor_id == User.id)
+        .where(
+            Collaboration.cancelled_at.is_not(None),
+            StatusChange.status == "cancelled",
+            StatusChange.from_status.in_(("accepted", "active")),
+            allowed,
+        )
+        .order_by(Collaboration.id, StatusChange.created_at, StatusChange.id)
+    ).all()
+    first = {}
+    for cid, influencer, company, at, actor_influencer, actor_company in rows:
+        if cid not in first:
+            actor = SimpleNamespace(
+                influencer_id=actor_influencer, company_id=actor_company
+            )
+            first[cid] = (influencer, company, at, side_in(actor, influencer, company))
+    return list(first.values())
 
 
 def _disputes(allowed) -> list:
