@@ -273,6 +273,14 @@ def test_niche_pair_codes_leave_unknown_niches_out():
     ]
 
 
+def test_a_query_must_say_its_niche_pairs():
+    index, one = HistoryIndex(background()), np.array([1])
+    with pytest.raises(TypeError):
+        index.stats(one, one, np.array([DAY]))  # forgotten: no silent population rate
+    with pytest.raises(ValueError, match="niche_pair"):
+        index.stats(one, one, np.array([DAY]), np.r_[PAIR, PAIR])
+
+
 # -- the database side: loaders, training and serving -------------------------------
 
 

@@ -93,7 +93,9 @@ def test_editing_a_rating_through_the_form_does_not_move_past_features(
     # A moment after the edit sees the new value: one failure, one success.
     index = HistoryIndex(loaders.load_events(4))
     tomorrow = np.array([features.day_number(edited.date()) + 1])
-    stats = index.stats(np.array([pivot.influencer_id]), np.array([1]), tomorrow)
+    stats = index.stats(
+        np.array([pivot.influencer_id]), np.array([1]), tomorrow, np.array([-1])
+    )
     assert stats.influencer_rated.tolist() == [2]
     assert 0.0 < stats.influencer_success_rate[0] < 1.0
 
@@ -250,7 +252,7 @@ def test_history_loaders_and_the_serving_pool_leave_opted_out_members_out(
     pool = serving_state().pool
     pool.clear()
     stats = pool.get(4).history.stats(
-        np.array([inf_a]), np.array([co_a.id]), np.array([99_999])
+        np.array([inf_a]), np.array([co_a.id]), np.array([99_999]), np.array([-1])
     )
     assert stats.influencer_collaborations.tolist() == [0]
     assert stats.company_collaborations.tolist() == [0]

@@ -272,20 +272,24 @@ class HistoryIndex:
         influencer: np.ndarray,
         company: np.ndarray,
         day: np.ndarray,
-        niche_pair: np.ndarray | None = None,
+        niche_pair: np.ndarray,
     ) -> HistoryStats:
         """Return what was known strictly before ``day`` for each (influencer, company).
 
         ``day`` is the moment the features describe (``features.day_number``):
         a proposal day in training, today in serving. Events of that day itself
         never count, so a row computed on its day equals the row recomputed later.
-        ``niche_pair`` is each query's ``niche_pair_code`` (None: unknown for all,
-        whose track record is the population's rate).
+        ``niche_pair`` is each query's ``niche_pair_code`` (required: a query
+        whose pair is UNKNOWN_NICHE_PAIR gets the population's rate, which a
+        caller should say rather than get by forgetting the argument).
         """
         day = np.asarray(day, dtype=np.int64)
         second = day * SECONDS_PER_DAY
-        if niche_pair is None:
-            niche_pair = np.full(len(day), -1, dtype=np.int64)
+        niche_pair = np.asarray(niche_pair, dtype=np.int64)
+        if niche_pair.shape != day.shape:
+            raise ValueError(
+                f"niche_pair has shape {niche_pair.shape}, the queries {day.shape}"
+            )
         inf_n, _ = self._inf_collabs.before(influencer, day)
         co_n, _ = self._co_collabs.before(company, day)
         pair_n, _ = self._pair_collabs.before(self._pair_id(influencer, company), day)
@@ -312,7 +316,7 @@ class HistoryIndex:
             ),
             pair_collaborations=pair_n,
             shared_partners=self.shared_partners(influencer, company, day),
-            niche_pair_success_rate=record("niche_pair", np.asarray(niche_pair)),
+            niche_pair_success_rate=record("niche_pair", niche_pair),
             influencer_cancellations=self._cancels["influencer"].before(
                 influencer, second
             )[0],
