@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from webapp.learning import track_records as tr
+from webapp.learning import track_records
+from webapp.learning.moments import SECONDS_PER_DAY, entity_time_keys
 from webapp.learning.partner_graph import PartnerGraph, pair_codes
 from webapp.learning.profile_signals import ProfileRevisions
 
-# Sorted keys are entity * KEY_SHIFT + time: 34 bits for days or seconds since 2000.
-KEY_SHIFT = np.int64(1 << 34)
-SECONDS_PER_DAY = 86_400
 # Before any outcome is known, the population's success rate is taken as even.
 SUCCESS_PRIOR = 0.5
 # Smoothing of the brand's rating by creators: average until evidence comes in.
@@ -149,7 +147,7 @@ class _Sorted:
         values: np.ndarray | None = None,
         counts: np.ndarray | None = None,
     ):
-        keys = entity.astype(np.int64) * KEY_SHIFT + time.astype(np.int64)
+        keys = entity_time_keys(entity, time)
         order = np.argsort(keys, kind="stable")
         sums = np.zeros(len(keys) + 1)
         if values is not None:
@@ -178,9 +176,8 @@ class _Sorted:
         self, entity: np.ndarray, time: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (count, sum of values) of events of ``entity`` strictly before ``time``."""
-        base = entity.astype(np.int64) * KEY_SHIFT
-        lo = np.searchsorted(self.keys, base, side="left")
-        hi = np.searchsorted(self.keys, base + time.astype(np.int64), side="left")
+        lo = np.searchsorted(self.keys, entity_time_keys(entity, 0), side="left")
+        hi = np.searchsorted(self.keys, entity_time_keys(entity, time), side="left")
         if self.counts is None:
             count = (hi - lo).astype(float)
         else:
@@ -332,7 +329,7 @@ class HistoryIndex:
 
     def engagement_fits(self, day: np.ndarray) -> np.ndarray:
         """Return (intercept, slope) per query: the fit of its grid day, cached."""
-        grid = tr.grid_day(day)
+        grid = track_records.grid_day(day)
         unique, position = np.unique(grid, return_inverse=True)
         for g in unique.tolist():
             if g not in self._fits:
@@ -416,7 +413,7 @@ class _TrackRecord:
         if outcome is None:
             outcome = np.arange(len(entity))
         first, change = revision_changes(outcome, second, success)
-        weight = tr.decay_weight(outcome_first_seconds(outcome, second))
+        weight = track_records.decay_weight(outcome_first_seconds(outcome, second))
         known = entity >= 0
         self._entity, self._second = entity[known], second[known]
         self._first, self._change = first[known], change[known]
@@ -431,7 +428,7 @@ class _TrackRecord:
     def weighted_before(self, entity, second) -> tuple[np.ndarray, np.ndarray]:
         """Return (weighted outcomes, weighted successes) strictly before ``second``."""
         count, wins = self._sorted.before(np.asarray(entity, np.int64), second)
-        decay = tr.decay_at(second)
+        decay = track_records.decay_at(second)
         return count * decay, wins * decay
 
     def rate_before(self, entity, second) -> np.ndarray:
@@ -441,13 +438,15 @@ class _TrackRecord:
 
     def strength(self, day: np.ndarray) -> np.ndarray:
         """Return the prior strength per query: the estimate of its grid day, cached."""
-        grid = tr.grid_day(day)
+        grid = track_records.grid_day(day)
         unique, position = np.unique(grid, return_inverse=True)
         for g in unique.tolist():
             if g not in self._strength:
                 known = self._second < g * SECONDS_PER_DAY
-                self._strength[g] = tr.prior_strength(
-                    *tr.entity_totals(self._entity, self._first, self._change, known)
+                self._strength[g] = track_records.prior_strength(
+                    *track_records.entity_totals(
+                        self._entity, self._first, self._change, known
+                    )
                 )
         return np.array([self._strength[g] for g in unique.tolist()])[position]
 
@@ -455,7 +454,7 @@ class _TrackRecord:
         """Return each entity's rate before ``day`` shrunk toward ``prior``."""
         second = np.asarray(day, np.int64) * SECONDS_PER_DAY
         count, wins = self.weighted_before(entity, second)
-        return tr.shrunk_rate(wins, count, prior, self.strength(day))
+        return track_records.shrunk_rate(wins, count, prior, self.strength(day))
 
 
 def outcome_first_seconds(outcome: np.ndarray, time: np.ndarray) -> np.ndarray:

@@ -23,13 +23,12 @@ from webapp.learning.features import (
     encode_influencers,
 )
 from webapp.learning.history import (
-    KEY_SHIFT,
-    SECONDS_PER_DAY,
     UNKNOWN_NICHE_PAIR,
     HistoryEvents,
     niche_pair_code,
 )
 from webapp.learning.labels import success_label
+from webapp.learning.moments import SECONDS_PER_DAY, entity_time_keys
 from webapp.learning.profile_signals import ProfileRevisions
 from webapp.marketplace.lifecycle import side_in
 from webapp.models import (
@@ -340,15 +339,10 @@ def profiles_as_of(
     if not revisions:
         return [by_id[int(e)] for e in entity_ids], np.ones(len(entity_ids), bool)
     rev_entity = np.array([r[0] for r in revisions], dtype=np.int64)
-    keys = rev_entity * KEY_SHIFT + seconds(r[1] for r in revisions)
-    query_base = entity_ids.astype(np.int64) * KEY_SHIFT
-    first = np.searchsorted(keys, query_base, side="left")
-    last_before = (
-        np.searchsorted(
-            keys, query_base + day.astype(np.int64) * SECONDS_PER_DAY, side="left"
-        )
-        - 1
-    )
+    keys = entity_time_keys(rev_entity, seconds(r[1] for r in revisions))
+    first = np.searchsorted(keys, entity_time_keys(entity_ids, 0), side="left")
+    moment = entity_time_keys(entity_ids, day.astype(np.int64) * SECONDS_PER_DAY)
+    last_before = np.searchsorted(keys, moment, side="left") - 1
     known_before = last_before >= first
     chosen = np.where(known_before, last_before, first)
     has_revision = (first < len(keys)) & (
