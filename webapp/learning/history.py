@@ -39,6 +39,8 @@ NICHE_PAIR_BASE = 64
 UNKNOWN_NICHE_PAIR = -1
 # Shared-partner graphs kept per index (one per day asked about; serving asks today).
 MAX_CACHED_GRAPHS = 4
+# The track records a query's rates are shrunk from (the population is their prior).
+SHRUNK_RECORDS = ("influencer", "company", "niche_pair")
 
 
 def _no_ints() -> np.ndarray:
@@ -299,7 +301,7 @@ class HistoryIndex:
         )[at]
         fits = self.engagement_fits(day)
 
-        def record(kind: str, entity: np.ndarray) -> np.ndarray:
+        def record(kind: str, entity: np.ndarray) -> np.ndarray:  # SHRUNK_RECORDS
             return self._records[kind].shrunk(entity, day, prior)
 
         return HistoryStats(
@@ -326,6 +328,19 @@ class HistoryIndex:
             engagement_intercept=fits[:, 0],
             engagement_slope=fits[:, 1],
         )
+
+    def prepare(self, day: int) -> None:
+        """Compute now, for ``day``, what its first query would otherwise pay for.
+
+        The shared-partner graph (cached per day), the engagement fit and the
+        prior strength of each shrunk track record (cached per grid day): the
+        serving pool calls it for today when it is built, off the request path.
+        """
+        days = np.array([int(day)], dtype=np.int64)
+        self.partner_graph(int(day))
+        self.engagement_fits(days)
+        for kind in SHRUNK_RECORDS:
+            self._records[kind].strength(days)
 
     def engagement_fits(self, day: np.ndarray) -> np.ndarray:
         """Return (intercept, slope) per query: the fit of its grid day, cached."""
