@@ -17,7 +17,14 @@ import sqlalchemy as sa
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Collaboration, Company, Influencer, Outcome, User
+from webapp.models import (
+    Collaboration,
+    Company,
+    Influencer,
+    Outcome,
+    StatusChange,
+    User,
+)
 from webapp.monitoring import snapshots
 
 PASSWORD = "correct-horse-battery"
@@ -243,6 +250,31 @@ def add_collaboration(
     )
     db.session.add(row)
     return row
+
+
+def add_cancellation(
+    of: Collaboration,
+    at,
+    from_status: str = "accepted",
+    action: str = "cancel",
+    by=None,
+) -> StatusChange:
+    """Cancel ``of`` at ``at`` as the lifecycle records it: ``cancelled_at`` and its step.
+
+    ``from_status`` "proposed" with ``action`` "decline" or "withdraw" is a
+    proposal that never ran; ``by`` is the acting user (None: nobody recorded).
+    """
+    of.status, of.cancelled_at = "cancelled", at
+    change = StatusChange(
+        collaboration=of,
+        from_status=from_status,
+        status="cancelled",
+        action=action,
+        actor=by,
+        created_at=at,
+    )
+    db.session.add(change)
+    return change
 
 
 def add_brand_rating(of: Collaboration, rating: int, rated_at, **extra) -> Outcome:

@@ -11,7 +11,7 @@ from conftest import make_company, make_influencer
 from webapp.core.timeutil import start_of
 from webapp.extensions import db
 from webapp.learning import features, loaders, training_data
-from webapp.learning.history import HistoryEvents, HistoryIndex
+from webapp.learning.history import UNKNOWN_NICHE_PAIR, HistoryEvents, HistoryIndex
 from webapp.models import Collaboration, Outcome, ProfileRevision
 
 NAMES = list(features.FEATURE_NAMES)
@@ -37,7 +37,10 @@ def test_niche_and_country_alignment(app):
     )
     co = features.encode_companies([make_company("C").__dict__] * 2)
     history = HistoryIndex(HistoryEvents.empty()).stats(
-        np.array([1, 2]), np.array([1, 1]), np.array([9000, 9000])
+        np.array([1, 2]),
+        np.array([1, 1]),
+        np.array([9000, 9000]),
+        features.niche_pairs(inf, co),
     )
     X = features.pair_matrix(
         inf, co, history, np.array([9000.0, 9000.0]), np.array([1200.0, 50.0])
@@ -98,7 +101,9 @@ def test_history_index_matches_brute_force():
         rng.integers(1, 10, 50),
         rng.integers(8990, 9310, 50),
     )
-    stats = HistoryIndex(events).stats(queries_i, queries_c, queries_d)
+    stats = HistoryIndex(events).stats(
+        queries_i, queries_c, queries_d, np.full(50, UNKNOWN_NICHE_PAIR)
+    )
     for q in range(50):
         collabs, rated, pair = brute_force_counts(
             events, queries_i[q], queries_c[q], queries_d[q]

@@ -15,13 +15,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import add_brand_rating, add_collaboration
+from conftest import add_brand_rating, add_cancellation, add_collaboration
 
 from webapp.core.timeutil import utcnow
 from webapp.extensions import db
 from webapp.learning import features, loaders, track_records, training_data
 from webapp.learning.history import HistoryEvents, HistoryIndex, niche_pair_code
 from webapp.learning.profile_signals import ProfileRevisions
+from webapp.marketplace import lifecycle
 from webapp.serving import serving_state
 
 DAY = 9500  # the moment every row describes (a day number)
@@ -272,6 +273,14 @@ def test_niche_pair_codes_leave_unknown_niches_out():
     ]
 
 
+def test_a_query_must_say_its_niche_pairs():
+    index, one = HistoryIndex(background()), np.array([1])
+    with pytest.raises(TypeError):
+        index.stats(one, one, np.array([DAY]))  # forgotten: no silent population rate
+    with pytest.raises(ValueError, match="niche_pair"):
+        index.stats(one, one, np.array([DAY]), np.r_[PAIR, PAIR])
+
+
 # -- the database side: loaders, training and serving -------------------------------
 
 
@@ -280,9 +289,10 @@ def test_cancellations_and_disputes_count_from_when_they_happened(world):
     pivot = world["collaborations"]["completed"]  # proposed 1 Mar 2025
     add_brand_rating(pivot, 4, datetime(2025, 4, 5))
     for name, cancelled_at in (("EARLY", (2025, 2, 1)), ("LATE", (2025, 6, 1))):
-        add_collaboration(
-            name, inf_a, co_a, date(2025, 1, 12), status="cancelled"
-        ).cancelled_at = datetime(*cancelled_at)
+        add_cancellation(
+            add_collaboration(name, inf_a, co_a, date(2025, 1, 12), "accepted"),
+            datetime(*cancelled_at),
+        )
     for name, rated in (("EARLY-D", (2025, 2, 10)), ("LATE-D", (2025, 5, 1))):
         disputed = add_collaboration(name, inf_a, co_a, date(2025, 1, 15))
         add_brand_rating(disputed, 2, datetime(*rated)).completion_status = "disputed"
@@ -306,15 +316,50 @@ def test_cancellations_and_disputes_count_from_when_they_happened(world):
     assert len(events.dispute_second) == 2
 
 
+def test_a_cancellation_counts_after_acceptance_against_the_side_that_cancelled(
+    world,
+):
+    inf_a, co_a = world["influencers"][0], world["companies"][0]
+    creator, brand, admin = world["creator"], world["brand"], world["admin"]
+    collabs = world["collaborations"]
+    # Proposals that never ran: the creator declines one, the brand withdraws one.
+    lifecycle.transition(collabs["proposed"], "decline", creator)
+    withdrawn = add_collaboration(
+        "WITHDRAWN", inf_a, co_a, date(2025, 4, 1), "proposed"
+    )
+    db.session.commit()
+    lifecycle.transition(withdrawn, "withdraw", brand)
+    tomorrow = np.array([features.day_number(utcnow().date()) + 1])
+
+    def cancellations() -> tuple[float, float]:
+        stats = HistoryIndex(loaders.load_events(4)).stats(
+            np.array([inf_a.id]), np.array([co_a.id]), tomorrow, np.array([-1])
+        )
+        return (
+            float(stats.influencer_cancellations[0]),
+            float(stats.company_cancellations[0]),
+        )
+
+    assert cancellations() == (0, 0)
+    # The brand cancels a running one: it counts against the brand only.
+    lifecycle.transition(collabs["active"], "cancel", brand, note="Budget cut")
+    assert cancellations() == (0, 1)
+    # An admin settles a dispute: no side is recorded, it counts against both.
+    accepted = add_collaboration("ACCEPTED", inf_a, co_a, date(2025, 4, 2), "accepted")
+    db.session.commit()
+    lifecycle.transition(accepted, "cancel", admin, note="Dispute settled")
+    assert cancellations() == (1, 2)
+
+
 def test_training_and_serving_compute_the_same_row_for_the_same_day(world):
     inf_a, co_a, co_b = world["influencers"][0], *world["companies"]
     last_month = utcnow() - timedelta(days=30)
     done = add_collaboration("DONE", inf_a, co_a, last_month.date() - timedelta(10))
     add_brand_rating(done, 5, last_month)
     gone = add_collaboration(
-        "GONE", inf_a, co_b, last_month.date() - timedelta(5), status="cancelled"
+        "GONE", inf_a, co_b, last_month.date() - timedelta(5), status="active"
     )
-    gone.cancelled_at = last_month
+    add_cancellation(gone, last_month, from_status="active")
     fought = add_collaboration("FOUGHT", inf_a, co_b, last_month.date())
     add_brand_rating(fought, 2, last_month).completion_status = "disputed"
     db.session.commit()

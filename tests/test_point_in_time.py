@@ -13,7 +13,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT, add_brand_rating, add_collaboration
+import sqlalchemy as sa
+from conftest import PROJECT_ROOT, add_brand_rating, add_collaboration, make_influencer
 
 from webapp.core.timeutil import start_of, utcnow
 from webapp.extensions import db
@@ -92,7 +93,9 @@ def test_editing_a_rating_through_the_form_does_not_move_past_features(
     # A moment after the edit sees the new value: one failure, one success.
     index = HistoryIndex(loaders.load_events(4))
     tomorrow = np.array([features.day_number(edited.date()) + 1])
-    stats = index.stats(np.array([pivot.influencer_id]), np.array([1]), tomorrow)
+    stats = index.stats(
+        np.array([pivot.influencer_id]), np.array([1]), tomorrow, np.array([-1])
+    )
     assert stats.influencer_rated.tolist() == [2]
     assert 0.0 < stats.influencer_success_rate[0] < 1.0
 
@@ -249,10 +252,44 @@ def test_history_loaders_and_the_serving_pool_leave_opted_out_members_out(
     pool = serving_state().pool
     pool.clear()
     stats = pool.get(4).history.stats(
-        np.array([inf_a]), np.array([co_a.id]), np.array([99_999])
+        np.array([inf_a]), np.array([co_a.id]), np.array([99_999]), np.array([-1])
     )
     assert stats.influencer_collaborations.tolist() == [0]
     assert stats.company_collaborations.tolist() == [0]
+
+
+def test_an_opted_out_influencers_profile_does_not_move_the_engagement_fit(
+    world, make_user
+):
+    # Enough profiles for a fit, engagement falling with audience; the ORM
+    # records each one's revision as it is inserted (valid from now).
+    db.session.add_all(
+        make_influencer(
+            f"FIT-{n}", followers=1_000 * 2**n, engagement_rate=0.2 * 2 ** (-n / 4)
+        )
+        for n in range(24)
+    )
+    outlier = make_influencer("OUTLIER", followers=5_000_000, engagement_rate=0.9)
+    db.session.add(outlier)
+    db.session.commit()
+    tomorrow = features.day_number(utcnow().date()) + 1
+    with_outlier = loaders.influencer_revisions().engagement_fit(tomorrow)
+    assert np.isfinite(with_outlier).all()
+
+    make_user("outlier@example.com", influencer=outlier).training_opt_out = True
+    db.session.commit()
+    opted_out = loaders.influencer_revisions()
+    assert outlier.id not in opted_out.entity.tolist()
+    db.session.execute(
+        sa.delete(ProfileRevision).where(
+            ProfileRevision.kind == "influencer",
+            ProfileRevision.entity_id == outlier.id,
+        )
+    )
+    db.session.commit()
+    without_outlier = loaders.influencer_revisions().engagement_fit(tomorrow)
+    assert opted_out.engagement_fit(tomorrow) == pytest.approx(without_outlier)
+    assert with_outlier != pytest.approx(without_outlier)  # the outlier did count
 
 
 # -- (d) serving and training share one day rule -------------------------------------
@@ -302,3 +339,36 @@ def test_a_collaboration_proposed_today_sees_what_training_will_see(world, make_
     ranked = pool.rows_for_company(co_b.id, 700.0)
     position = int(np.searchsorted(pool.influencer_ids, inf_a.id))
     np.testing.assert_allclose(ranked[position], recomputed)
+
+
+# -- (e) an event's niche pair is the one its profiles had then --------------------
+
+
+def test_an_events_niche_pair_is_unknown_while_its_profiles_were_recorded_later(
+    world, past
+):
+    inf_a, co_a = world["influencers"][0], world["companies"][0]
+    # The world's profiles were recorded when inserted (today), after PAST and
+    # the pivot: the profile a track record would read describes a later moment.
+    events = loaders.load_events(4)
+    assert len(events.brand_niche_pair) == 2
+    assert events.brand_niche_pair.tolist() == [-1, -1]
+
+    for kind, entity in (("influencer", inf_a), ("company", co_a)):
+        db.session.add(
+            ProfileRevision(
+                kind=kind,
+                entity_id=entity.id,
+                valid_from=start_of(entity.joined_on),
+                attributes=entity.profile(),
+            )
+        )
+    db.session.commit()
+    known = features.niche_pairs(
+        features.encode_influencers(
+            loaders.current_profiles("influencer", [inf_a.id])[1]
+        ),
+        features.encode_companies(loaders.current_profiles("company", [co_a.id])[1]),
+    )[0]
+    assert known >= 0
+    assert loaders.load_events(4).brand_niche_pair.tolist() == [known, known]

@@ -60,3 +60,34 @@ def test_a_failed_rebuild_leaves_the_old_pool_serving(app, world, monkeypatch):
     assert cache.get(4) is old
     cache.wait_for_rebuild(10)
     assert cache.get(4) is old
+
+
+def test_a_built_pool_has_todays_estimates_so_no_request_computes_them(
+    app, world, monkeypatch
+):
+    from webapp.learning import history, profile_signals
+
+    computed = []
+    strength, fit = (
+        history.track_records.prior_strength,
+        (profile_signals.ProfileRevisions.engagement_fit),
+    )
+    monkeypatch.setattr(
+        history.track_records,
+        "prior_strength",
+        lambda *a: computed.append("strength") or strength(*a),
+    )
+    monkeypatch.setattr(
+        profile_signals.ProfileRevisions,
+        "engagement_fit",
+        lambda self, day: computed.append("fit") or fit(self, day),
+    )
+    pool = pools.CandidatePool.build(4)
+    # Built: one prior strength per shrunk track record, one engagement fit.
+    assert sorted(computed) == ["fit"] + ["strength"] * len(history.SHRUNK_RECORDS)
+    computed.clear()
+    for company_id in pool.company_ids.tolist():
+        pool.rows_for_company(company_id, None)
+    for influencer_id in pool.influencer_ids.tolist():
+        pool.rows_for_influencer(influencer_id)
+    assert computed == []

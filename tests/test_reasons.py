@@ -142,12 +142,28 @@ TRUE_SENTENCES: dict[str, list[tuple[float, str]]] = {
         (0.7, "Estimated success rate of this niche with this industry is high (70 %)"),
     ],
     "influencer_cancellations": [
-        (math.log1p(0), "Influencer has no cancellations so far"),
-        (math.log1p(2), "Influencer has 2 cancellations so far"),
+        (
+            math.log1p(0),
+            "No accepted collaborations cancelled by the influencer"
+            " (or by an unrecorded side) so far",
+        ),
+        (
+            math.log1p(2),
+            "2 accepted collaborations cancelled by the influencer"
+            " (or by an unrecorded side) so far",
+        ),
     ],
     "company_cancellations": [
-        (math.log1p(0), "Brand has no cancellations so far"),
-        (math.log1p(1), "Brand has 1 cancellation so far"),
+        (
+            math.log1p(0),
+            "No accepted collaborations cancelled by the brand"
+            " (or by an unrecorded side) so far",
+        ),
+        (
+            math.log1p(1),
+            "1 accepted collaboration cancelled by the brand"
+            " (or by an unrecorded side) so far",
+        ),
     ],
     "influencer_disputes": [
         (math.log1p(0), "Influencer has no disputes so far"),

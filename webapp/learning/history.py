@@ -25,21 +25,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from webapp.learning import track_records as tr
+from webapp.learning import track_records
+from webapp.learning.moments import SECONDS_PER_DAY, entity_time_keys
 from webapp.learning.partner_graph import PartnerGraph, pair_codes
 from webapp.learning.profile_signals import ProfileRevisions
 
-# Sorted keys are entity * KEY_SHIFT + time: 34 bits for days or seconds since 2000.
-KEY_SHIFT = np.int64(1 << 34)
-SECONDS_PER_DAY = 86_400
 # Before any outcome is known, the population's success rate is taken as even.
 SUCCESS_PRIOR = 0.5
 # Smoothing of the brand's rating by creators: average until evidence comes in.
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 3.5, 2.0
-# Niche pairs are coded niche * NICHE_PAIR_BASE + industry (-1: unknown).
+# Niche pairs are coded niche * NICHE_PAIR_BASE + industry, or UNKNOWN_NICHE_PAIR.
 NICHE_PAIR_BASE = 64
+UNKNOWN_NICHE_PAIR = -1
 # Shared-partner graphs kept per index (one per day asked about; serving asks today).
 MAX_CACHED_GRAPHS = 4
+# The track records a query's rates are shrunk from (the population is their prior).
+SHRUNK_RECORDS = ("influencer", "company", "niche_pair")
 
 
 def _no_ints() -> np.ndarray:
@@ -47,10 +48,10 @@ def _no_ints() -> np.ndarray:
 
 
 def niche_pair_code(niche: np.ndarray, industry: np.ndarray) -> np.ndarray:
-    """Return the code of each (influencer niche, brand industry) pair, -1 if unknown."""
+    """Return the code of each (influencer niche, brand industry) pair, or UNKNOWN_NICHE_PAIR."""
     niche, industry = np.asarray(niche, np.int64), np.asarray(industry, np.int64)
     known = (niche >= 0) & (industry >= 0)
-    return np.where(known, niche * NICHE_PAIR_BASE + industry, -1)
+    return np.where(known, niche * NICHE_PAIR_BASE + industry, UNKNOWN_NICHE_PAIR)
 
 
 @dataclass
@@ -63,8 +64,11 @@ class HistoryEvents:
     event is an outcome of its own (one revision each). ``brand_niche_pair``
     is the (influencer niche, brand industry) code of each brand revision's
     collaboration as the profiles stood at its proposal (``niche_pair_code``).
-    ``cancel_*``: cancellations at ``cancelled_at``; ``dispute_*``: the first
-    time a collaboration's rating said "disputed" (seconds).
+    ``cancel_*``: cancellations of accepted collaborations at ``cancelled_at``;
+    ``cancel_by`` is the side that cancelled ("influencer", "company"; "" or
+    None: not recorded), and a cancellation counts against that side only,
+    against both when not recorded. ``dispute_*``: the first time a
+    collaboration's rating said "disputed" (seconds).
     """
 
     collab_influencer: np.ndarray
@@ -83,6 +87,7 @@ class HistoryEvents:
     cancel_influencer: np.ndarray = field(default_factory=_no_ints)
     cancel_company: np.ndarray = field(default_factory=_no_ints)
     cancel_second: np.ndarray = field(default_factory=_no_ints)
+    cancel_by: np.ndarray | None = None
     dispute_influencer: np.ndarray = field(default_factory=_no_ints)
     dispute_company: np.ndarray = field(default_factory=_no_ints)
     dispute_second: np.ndarray = field(default_factory=_no_ints)
@@ -144,7 +149,7 @@ class _Sorted:
         values: np.ndarray | None = None,
         counts: np.ndarray | None = None,
     ):
-        keys = entity.astype(np.int64) * KEY_SHIFT + time.astype(np.int64)
+        keys = entity_time_keys(entity, time)
         order = np.argsort(keys, kind="stable")
         sums = np.zeros(len(keys) + 1)
         if values is not None:
@@ -173,9 +178,8 @@ class _Sorted:
         self, entity: np.ndarray, time: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (count, sum of values) of events of ``entity`` strictly before ``time``."""
-        base = entity.astype(np.int64) * KEY_SHIFT
-        lo = np.searchsorted(self.keys, base, side="left")
-        hi = np.searchsorted(self.keys, base + time.astype(np.int64), side="left")
+        lo = np.searchsorted(self.keys, entity_time_keys(entity, 0), side="left")
+        hi = np.searchsorted(self.keys, entity_time_keys(entity, time), side="left")
         if self.counts is None:
             count = (hi - lo).astype(float)
         else:
@@ -226,16 +230,23 @@ class HistoryIndex:
         brand = (ev.brand_second, ev.brand_success, ev.brand_outcome)
         niche_pair = ev.brand_niche_pair
         if niche_pair is None:
-            niche_pair = np.full(len(ev.brand_second), -1, dtype=np.int64)
+            niche_pair = np.full(len(ev.brand_second), UNKNOWN_NICHE_PAIR, np.int64)
         self._records = {
             "influencer": _TrackRecord(ev.brand_influencer, *brand),
             "company": _TrackRecord(ev.brand_company, *brand),
             "niche_pair": _TrackRecord(niche_pair, *brand),
             "population": _TrackRecord(np.zeros_like(ev.brand_influencer), *brand),
         }
+        by = ev.cancel_by
+        if by is None:
+            by = np.full(len(ev.cancel_second), "", dtype="<U10")
+        against = {"influencer": by != "company", "company": by != "influencer"}
         self._cancels = {
-            "influencer": _Sorted.build(ev.cancel_influencer, ev.cancel_second),
-            "company": _Sorted.build(ev.cancel_company, ev.cancel_second),
+            side: _Sorted.build(entity[against[side]], ev.cancel_second[against[side]])
+            for side, entity in (
+                ("influencer", ev.cancel_influencer),
+                ("company", ev.cancel_company),
+            )
         }
         self._disputes = {
             "influencer": _Sorted.build(ev.dispute_influencer, ev.dispute_second),
@@ -260,20 +271,24 @@ class HistoryIndex:
         influencer: np.ndarray,
         company: np.ndarray,
         day: np.ndarray,
-        niche_pair: np.ndarray | None = None,
+        niche_pair: np.ndarray,
     ) -> HistoryStats:
         """Return what was known strictly before ``day`` for each (influencer, company).
 
         ``day`` is the moment the features describe (``features.day_number``):
         a proposal day in training, today in serving. Events of that day itself
         never count, so a row computed on its day equals the row recomputed later.
-        ``niche_pair`` is each query's ``niche_pair_code`` (None: unknown for all,
-        whose track record is the population's rate).
+        ``niche_pair`` is each query's ``niche_pair_code`` (required: a query
+        whose pair is UNKNOWN_NICHE_PAIR gets the population's rate, which a
+        caller should say rather than get by forgetting the argument).
         """
         day = np.asarray(day, dtype=np.int64)
         second = day * SECONDS_PER_DAY
-        if niche_pair is None:
-            niche_pair = np.full(len(day), -1, dtype=np.int64)
+        niche_pair = np.asarray(niche_pair, dtype=np.int64)
+        if niche_pair.shape != day.shape:
+            raise ValueError(
+                f"niche_pair has shape {niche_pair.shape}, the queries {day.shape}"
+            )
         inf_n, _ = self._inf_collabs.before(influencer, day)
         co_n, _ = self._co_collabs.before(company, day)
         pair_n, _ = self._pair_collabs.before(self._pair_id(influencer, company), day)
@@ -286,7 +301,7 @@ class HistoryIndex:
         )[at]
         fits = self.engagement_fits(day)
 
-        def record(kind: str, entity: np.ndarray) -> np.ndarray:
+        def record(kind: str, entity: np.ndarray) -> np.ndarray:  # SHRUNK_RECORDS
             return self._records[kind].shrunk(entity, day, prior)
 
         return HistoryStats(
@@ -300,7 +315,7 @@ class HistoryIndex:
             ),
             pair_collaborations=pair_n,
             shared_partners=self.shared_partners(influencer, company, day),
-            niche_pair_success_rate=record("niche_pair", np.asarray(niche_pair)),
+            niche_pair_success_rate=record("niche_pair", niche_pair),
             influencer_cancellations=self._cancels["influencer"].before(
                 influencer, second
             )[0],
@@ -314,9 +329,22 @@ class HistoryIndex:
             engagement_slope=fits[:, 1],
         )
 
+    def prepare(self, day: int) -> None:
+        """Compute now, for ``day``, what its first query would otherwise pay for.
+
+        The shared-partner graph (cached per day), the engagement fit and the
+        prior strength of each shrunk track record (cached per grid day): the
+        serving pool calls it for today when it is built, off the request path.
+        """
+        days = np.array([int(day)], dtype=np.int64)
+        self.partner_graph(int(day))
+        self.engagement_fits(days)
+        for kind in SHRUNK_RECORDS:
+            self._records[kind].strength(days)
+
     def engagement_fits(self, day: np.ndarray) -> np.ndarray:
         """Return (intercept, slope) per query: the fit of its grid day, cached."""
-        grid = tr.grid_day(day)
+        grid = track_records.grid_day(day)
         unique, position = np.unique(grid, return_inverse=True)
         for g in unique.tolist():
             if g not in self._fits:
@@ -400,7 +428,7 @@ class _TrackRecord:
         if outcome is None:
             outcome = np.arange(len(entity))
         first, change = revision_changes(outcome, second, success)
-        weight = tr.decay_weight(outcome_first_seconds(outcome, second))
+        weight = track_records.decay_weight(outcome_first_seconds(outcome, second))
         known = entity >= 0
         self._entity, self._second = entity[known], second[known]
         self._first, self._change = first[known], change[known]
@@ -415,7 +443,7 @@ class _TrackRecord:
     def weighted_before(self, entity, second) -> tuple[np.ndarray, np.ndarray]:
         """Return (weighted outcomes, weighted successes) strictly before ``second``."""
         count, wins = self._sorted.before(np.asarray(entity, np.int64), second)
-        decay = tr.decay_at(second)
+        decay = track_records.decay_at(second)
         return count * decay, wins * decay
 
     def rate_before(self, entity, second) -> np.ndarray:
@@ -425,13 +453,15 @@ class _TrackRecord:
 
     def strength(self, day: np.ndarray) -> np.ndarray:
         """Return the prior strength per query: the estimate of its grid day, cached."""
-        grid = tr.grid_day(day)
+        grid = track_records.grid_day(day)
         unique, position = np.unique(grid, return_inverse=True)
         for g in unique.tolist():
             if g not in self._strength:
                 known = self._second < g * SECONDS_PER_DAY
-                self._strength[g] = tr.prior_strength(
-                    *tr.entity_totals(self._entity, self._first, self._change, known)
+                self._strength[g] = track_records.prior_strength(
+                    *track_records.entity_totals(
+                        self._entity, self._first, self._change, known
+                    )
                 )
         return np.array([self._strength[g] for g in unique.tolist()])[position]
 
@@ -439,7 +469,7 @@ class _TrackRecord:
         """Return each entity's rate before ``day`` shrunk toward ``prior``."""
         second = np.asarray(day, np.int64) * SECONDS_PER_DAY
         count, wins = self.weighted_before(entity, second)
-        return tr.shrunk_rate(wins, count, prior, self.strength(day))
+        return track_records.shrunk_rate(wins, count, prior, self.strength(day))
 
 
 def outcome_first_seconds(outcome: np.ndarray, time: np.ndarray) -> np.ndarray:

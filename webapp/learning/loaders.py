@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.learning.consent import excluded_collaborations
+from webapp.learning.consent import excluded_collaborations, opted_out_influencers
 from webapp.learning.features import (
     EPOCH,
     day_number,
@@ -22,19 +23,22 @@ from webapp.learning.features import (
     encode_influencers,
 )
 from webapp.learning.history import (
-    KEY_SHIFT,
-    SECONDS_PER_DAY,
+    UNKNOWN_NICHE_PAIR,
     HistoryEvents,
     niche_pair_code,
 )
 from webapp.learning.labels import success_label
+from webapp.learning.moments import SECONDS_PER_DAY, entity_time_keys
 from webapp.learning.profile_signals import ProfileRevisions
+from webapp.marketplace.lifecycle import side_in
 from webapp.models import (
     Collaboration,
     Company,
     Influencer,
     OutcomeRevision,
     ProfileRevision,
+    StatusChange,
+    User,
 )
 from webapp.models.marketplace import COMPANY_PROFILE_FIELDS, INFLUENCER_PROFILE_FIELDS
 
@@ -62,9 +66,10 @@ def load_events(min_rating: int) -> HistoryEvents:
     Each revision is an event at its own ``recorded_at``, so a moment before an
     edit sees the rating as it stood then. Collaborations that belong to members
     who opted out of training, and every rating of them, are never read
-    (``consent.excluded_collaborations``). Cancellations count at
-    ``cancelled_at``, disputes at the first revision that said "disputed";
-    influencer profile revisions come along for the profile signals.
+    (``consent.excluded_collaborations``). Cancellations of accepted
+    collaborations count at ``cancelled_at`` (``_cancellations``), disputes at
+    the first revision that said "disputed"; influencer profile revisions come
+    along for the profile signals.
     """
     allowed = Collaboration.id.not_in(excluded_collaborations())
     collabs = db.session.execute(
@@ -73,12 +78,11 @@ def load_events(min_rating: int) -> HistoryEvents:
             Collaboration.company_id,
             Collaboration.proposed_on,
             Collaboration.id,
-            Collaboration.cancelled_at,
         ).where(allowed)
     ).all()
     brand = _revisions("company", allowed, success_label(min_rating, OutcomeRevision))
     partner = _revisions("influencer", allowed, OutcomeRevision.success_rating)
-    cancelled = [r for r in collabs if r[4] is not None]
+    cancelled = _cancellations(allowed)
     disputes = _disputes(allowed)
     return HistoryEvents(
         collab_influencer=np.array([r[0] for r in collabs], dtype=np.int64),
@@ -96,7 +100,8 @@ def load_events(min_rating: int) -> HistoryEvents:
         brand_niche_pair=_niche_pairs_at_proposal(collabs, [r[5] for r in brand]),
         cancel_influencer=np.array([r[0] for r in cancelled], dtype=np.int64),
         cancel_company=np.array([r[1] for r in cancelled], dtype=np.int64),
-        cancel_second=seconds(naive_datetime(r[4]) for r in cancelled),
+        cancel_second=seconds(naive_datetime(r[2]) for r in cancelled),
+        cancel_by=np.array([r[3] or "" for r in cancelled], dtype="<U10"),
         dispute_influencer=np.array([r[0] for r in disputes], dtype=np.int64),
         dispute_company=np.array([r[1] for r in disputes], dtype=np.int64),
         dispute_second=seconds(naive_datetime(r[2]) for r in disputes),
@@ -105,21 +110,81 @@ def load_events(min_rating: int) -> HistoryEvents:
 
 
 def _niche_pairs_at_proposal(collabs: list, collaboration_ids: list) -> np.ndarray:
-    """Return the niche-pair code of each collaboration id, as the profiles stood at proposal."""
-    codes = np.full(len(collaboration_ids), -1, dtype=np.int64)
+    """Return the niche-pair code of each collaboration id, as the profiles stood at proposal.
+
+    UNKNOWN_NICHE_PAIR when either profile had no revision before the proposal
+    day: ``profiles_as_of``'s stand-in was recorded after the event.
+    """
+    codes = np.full(len(collaboration_ids), UNKNOWN_NICHE_PAIR, dtype=np.int64)
     if not collabs or not collaboration_ids:
         return codes
     ids = np.array([r[3] for r in collabs], dtype=np.int64)
     day = days(r[2] for r in collabs)
-    inf, _ = profiles_as_of("influencer", np.array([r[0] for r in collabs]), day)
-    co, _ = profiles_as_of("company", np.array([r[1] for r in collabs]), day)
-    pair = niche_pair_code(encode_influencers(inf).niche, encode_companies(co).industry)
+    inf, inf_later = profiles_as_of(
+        "influencer", np.array([r[0] for r in collabs]), day
+    )
+    co, co_later = profiles_as_of("company", np.array([r[1] for r in collabs]), day)
+    pair = np.where(
+        inf_later | co_later,
+        UNKNOWN_NICHE_PAIR,
+        niche_pair_code(encode_influencers(inf).niche, encode_companies(co).industry),
+    )
     order = np.argsort(ids)
-    wanted = np.asarray(collaboration_ids, dtype=np.int64)
-    position = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
-    found = ids[order][position] == wanted
+    found, position = find_sorted(
+        ids[order], np.asarray(collaboration_ids, dtype=np.int64)
+    )
     codes[found] = pair[order][position[found]]
     return codes
+
+
+def find_sorted(
+    sorted_ids: np.ndarray, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (found, position) of each of ``ids`` in the ascending ``sorted_ids``."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+    position = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return sorted_ids[position] == ids, position
+
+
+def _cancellations(allowed) -> list:
+    """Return (influencer, company, cancelled_at, side or None) per cancellation.
+
+    A cancellation is a collaboration cancelled after it was accepted: its step
+    into "cancelled" came from "accepted" or "active" (lifecycle's cancel, or
+    an import of a change from one of them). A declined or withdrawn proposal
+    never ran, and one imported straight as cancelled does not say it ran:
+    neither counts. The side is the cancelling member's (``lifecycle.side_in``);
+    None when no member of either side is recorded (an admin, the demo, an
+    import), and then the cancellation counts against both.
+    """
+    rows = db.session.execute(
+        select(
+            Collaboration.id,
+            Collaboration.influencer_id,
+            Collaboration.company_id,
+            Collaboration.cancelled_at,
+            User.influencer_id,
+            User.company_id,
+        )
+        .join(StatusChange, StatusChange.collaboration_id == Collaboration.id)
+        .outerjoin(User, StatusChange.actor_id == User.id)
+        .where(
+            Collaboration.cancelled_at.is_not(None),
+            StatusChange.status == "cancelled",
+            StatusChange.from_status.in_(("accepted", "active")),
+            allowed,
+        )
+        .order_by(Collaboration.id, StatusChange.created_at, StatusChange.id)
+    ).all()
+    first = {}
+    for cid, influencer, company, at, actor_influencer, actor_company in rows:
+        if cid not in first:
+            actor = SimpleNamespace(
+                influencer_id=actor_influencer, company_id=actor_company
+            )
+            first[cid] = (influencer, company, at, side_in(actor, influencer, company))
+    return list(first.values())
 
 
 def _disputes(allowed) -> list:
@@ -139,14 +204,21 @@ def _disputes(allowed) -> list:
 
 
 def influencer_revisions() -> ProfileRevisions:
-    """Return every influencer profile revision's followers and engagement, sorted."""
+    """Return the influencer profile revisions' followers and engagement, sorted.
+
+    Influencers an opted-out member is linked to are left out
+    (``consent.opted_out_influencers``): their profiles feed no engagement fit.
+    """
     rows = db.session.execute(
         select(
             ProfileRevision.entity_id,
             ProfileRevision.valid_from,
             ProfileRevision.attributes,
         )
-        .where(ProfileRevision.kind == "influencer")
+        .where(
+            ProfileRevision.kind == "influencer",
+            ProfileRevision.entity_id.not_in(opted_out_influencers()),
+        )
         .order_by(
             ProfileRevision.entity_id, ProfileRevision.valid_from, ProfileRevision.id
         )
@@ -267,15 +339,10 @@ def profiles_as_of(
     if not revisions:
         return [by_id[int(e)] for e in entity_ids], np.ones(len(entity_ids), bool)
     rev_entity = np.array([r[0] for r in revisions], dtype=np.int64)
-    keys = rev_entity * KEY_SHIFT + seconds(r[1] for r in revisions)
-    query_base = entity_ids.astype(np.int64) * KEY_SHIFT
-    first = np.searchsorted(keys, query_base, side="left")
-    last_before = (
-        np.searchsorted(
-            keys, query_base + day.astype(np.int64) * SECONDS_PER_DAY, side="left"
-        )
-        - 1
-    )
+    keys = entity_time_keys(rev_entity, seconds(r[1] for r in revisions))
+    first = np.searchsorted(keys, entity_time_keys(entity_ids, 0), side="left")
+    moment = entity_time_keys(entity_ids, day.astype(np.int64) * SECONDS_PER_DAY)
+    last_before = np.searchsorted(keys, moment, side="left") - 1
     known_before = last_before >= first
     chosen = np.where(known_before, last_before, first)
     has_revision = (first < len(keys)) & (

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.learning.track_records import SECONDS_PER_DAY
+from webapp.learning.moments import SECONDS_PER_DAY, entity_time_keys
 
-KEY_SHIFT = np.int64(1 << 34)  # as history.KEY_SHIFT: entity * shift + seconds
 # Fewer profiles than this before a grid day: no fit, the residual is 0.
 MIN_PROFILES_FOR_FIT = 20
 
@@ -69,7 +68,7 @@ class ProfileRevisions:
         )
 
     def __post_init__(self) -> None:
-        self._keys = self.entity.astype(np.int64) * KEY_SHIFT + self.second
+        self._keys = entity_time_keys(self.entity, self.second)
 
     def keys(self) -> np.ndarray:
         """Return the sorted lookup keys (computed once: ranking asks per request)."""
@@ -107,7 +106,9 @@ class ProfileRevisions:
         growth = np.zeros(len(influencer))
         if len(self.entity) < 2 or len(influencer) == 0:
             return growth
-        moment = influencer * KEY_SHIFT + np.asarray(day, np.int64) * SECONDS_PER_DAY
+        moment = entity_time_keys(
+            influencer, np.asarray(day, np.int64) * SECONDS_PER_DAY
+        )
         last = np.searchsorted(self.keys(), moment, side="left") - 1
         previous = np.maximum(last - 1, 0)
         ok = (last >= 1) & (self.entity[np.maximum(last, 0)] == influencer)

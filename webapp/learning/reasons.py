@@ -144,6 +144,23 @@ def past(who: str, what: str) -> Callable[[float], str]:
     return reason
 
 
+def cancellations(who: str) -> Callable[[float], str]:
+    """Return a reason for a log1p count of accepted collaborations cancelled by ``who``.
+
+    Says what is counted (``loaders._cancellations``): only collaborations
+    cancelled after acceptance, by ``who``'s side or by a side not on record.
+    """
+
+    def reason(value: float) -> str:
+        n = count(value)
+        return (
+            f"{plural(n, 'accepted collaboration') if n else 'No accepted collaborations'}"
+            f" cancelled by the {who} (or by an unrecorded side) so far"
+        )
+
+    return reason
+
+
 def estimate(subject: str, scale: Callable[[float], str], low: float, high: float):
     """Return a reason for a history estimate shrunk toward a prior (never a count).
 
@@ -229,8 +246,8 @@ NUMERIC: dict[str, Callable[[float], str]] = {
     "niche_pair_success_rate": estimate(
         "Estimated success rate of this niche with this industry", percent, 0.4, 0.6
     ),
-    "influencer_cancellations": past("Influencer", "cancellation"),
-    "company_cancellations": past("Brand", "cancellation"),
+    "influencer_cancellations": cancellations("influencer"),
+    "company_cancellations": cancellations("brand"),
     "influencer_disputes": past("Influencer", "dispute"),
     "company_disputes": past("Brand", "dispute"),
     "follower_growth": growth,

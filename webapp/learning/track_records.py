@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from webapp.learning.moments import SECONDS_PER_DAY
+
 # An outcome a year old counts half as much as one from today.
 HALF_LIFE_DAYS = 365.0
 # The prior strength is re-estimated every four weeks (from what was known then).
@@ -29,7 +31,6 @@ FALLBACK_PRIOR_STRENGTH = 2.0
 MIN_ENTITIES_FOR_ESTIMATE = 5
 # Keeps the estimate finite: between one and a thousand outcomes' worth.
 PRIOR_STRENGTH_RANGE = (1.0, 1000.0)
-SECONDS_PER_DAY = 86_400
 
 
 def decay_weight(second: np.ndarray) -> np.ndarray:

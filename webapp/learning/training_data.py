@@ -97,7 +97,9 @@ def success_labels(min_rating: int) -> tuple[list, np.ndarray, np.ndarray]:
     rated_ids, rated_label, rated_since = labels.latest_labels(
         *loaders.brand_label_revisions(min_rating, finished)
     )
-    rated, at = _find(rated_ids, np.array([r.id for r in rows], dtype=np.int64))
+    rated, at = loaders.find_sorted(
+        rated_ids, np.array([r.id for r in rows], dtype=np.int64)
+    )
     cancelled = np.array([r.status == "cancelled" for r in rows], dtype=bool)
     keep = rated | cancelled
     rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
@@ -113,14 +115,6 @@ def success_labels(min_rating: int) -> tuple[list, np.ndarray, np.ndarray]:
         np.datetime64(utcnow(), "s"),
     )
     return rows, y, label_times
-
-
-def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (found, position) of each of ``ids`` in the ascending ``sorted_ids``."""
-    if len(sorted_ids) == 0:
-        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
-    position = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-    return sorted_ids[position] == ids, position
 
 
 def pair_features_at_proposal(rows, min_rating: int) -> np.ndarray:

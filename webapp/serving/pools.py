@@ -95,7 +95,7 @@ class CandidatePool:
         inf_ids, inf_profiles = loaders.current_profiles("influencer")
         co_ids, co_profiles = loaders.current_profiles("company")
         history = HistoryIndex(loaders.load_events(min_rating))
-        history.partner_graph(today_day())  # built here, not by the first request
+        history.prepare(today_day())  # computed here, not by the first request
         return cls.encoded(inf_ids, inf_profiles, co_ids, co_profiles, history)
 
     @classmethod
