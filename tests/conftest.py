@@ -30,6 +30,16 @@ from webapp.monitoring import snapshots
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    """Routing watchers off in every app the tests create (and processes they start).
+
+    A test's app lives until garbage collection, and its watcher would go on
+    reloading routing from the shared test database and Redis into later tests;
+    tests that run real web processes (test_serving_coherence) turn it on.
+    """
+    os.environ["MATCHLOOP_ROUTING_WATCH"] = "false"
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--postgres",
@@ -104,9 +114,6 @@ def app(database_url, redis_server, tmp_path, monkeypatch):
             # 25 brands keeps that check in each training (test_ranking_quality
             # sets its own limit) without 200 brands' cost in every test.
             "RANKING_EVAL_MAX_BRANDS": 25,
-            # Routing is checked on requests only, so tests decide when a process
-            # notices a change (test_serving_coherence runs real watchers).
-            "ROUTING_WATCH": False,
         }
     )
     with app.app_context():
@@ -360,7 +367,6 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     keys = ("ENV", "TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MODEL_DIR")
-    keys += ("ROUTING_WATCH",)
     live = create_app(
         {key: app.config[key] for key in keys}
         | {"PER_PAGE": app.config["PER_PAGE"], "WTF_CSRF_ENABLED": True}

@@ -123,19 +123,19 @@ def test_a_forest_is_explained_by_its_surrogate_in_one_model_call(fitted):
         explained["fidelity_r2"] == explainer.fidelity and 0 < explainer.fidelity <= 1
     )
     calls = []
-    estimator = artifact.estimator
-    original = estimator.predict_proba
+    original = artifact.member_probabilities
 
     def counted(rows):
         calls.append(len(rows))
         return original(rows)
 
-    estimator.predict_proba = counted
+    # The model's one entry point (scikit-learn or its compiled form).
+    artifact.member_probabilities = counted
     try:
         rows = synthetic(50, seed=5).X
         predictions, contributions = model.predict_and_explain(artifact, rows)
     finally:
-        del estimator.predict_proba
+        del artifact.member_probabilities
     assert calls == [50]  # the rows once, never once per feature
     assert contributions.shape == rows.shape and np.all(np.isfinite(contributions))
     # The label depends on features 0 and 3; noise features matter less.

@@ -53,6 +53,8 @@ def gunicorn_environment(app) -> dict[str, str]:
         MATCHLOOP_MODEL_DIR=app.config["MODEL_DIR"],
         MATCHLOOP_RATELIMIT_API="1000000 per minute",
         MATCHLOOP_LOG_LEVEL="WARNING",
+        # As in production: each worker's watcher notices changes while idle.
+        MATCHLOOP_ROUTING_WATCH="true",
     )
     return env
 
