@@ -10,14 +10,14 @@ import joblib
 import numpy as np
 import pytest
 from api_support import ApiClient, issue_token
-from training_helpers import FAST_PARAMS, seed_small_world, train_version
+from training_helpers import FAST_PARAMS, seed_small_world, serve_trained_once
 
 from plugins.match_success import compiled
 from plugins.match_success.artifact import _positive
 from webapp import serving
 from webapp.extensions import db
 from webapp.learning import training_data
-from webapp.models import Company, Influencer, ModelVersion
+from webapp.models import Company, Influencer
 from webapp.registry import artifacts
 
 ENSEMBLE = {**FAST_PARAMS, "algorithm": "soft_voting"}
@@ -26,39 +26,13 @@ TREES = ["RandomForestClassifier", "HistGradientBoostingClassifier"]
 
 # One trained ensemble for the whole module (training it takes a while).
 _TRAINED: dict = {}
-_COLUMNS = (
-    "algorithm",
-    "feature_names",
-    "artifact_path",
-    "sha256",
-    "size_bytes",
-    "sample_count",
-    "metrics",
-)
 
 
 @pytest.fixture
 def ensemble(app):
     """Seed the small world and serve a soft-voting ensemble trained on it (once per module)."""
     seed_small_world()
-    if not _TRAINED:
-        version = train_version(ENSEMBLE)
-        path = Path(app.config["MODEL_DIR"]) / version.artifact_path
-        _TRAINED.update(
-            data=path.read_bytes(),
-            row={column: getattr(version, column) for column in _COLUMNS},
-        )
-        return version
-    path = Path(app.config["MODEL_DIR"]) / _TRAINED["row"]["artifact_path"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_TRAINED["data"])
-    version = ModelVersion(
-        model_type="match_success", version=1, status="active", **_TRAINED["row"]
-    )
-    db.session.add(version)
-    db.session.commit()
-    serving.serving_state().clear()
-    return version
+    return serve_trained_once(_TRAINED, ENSEMBLE)
 
 
 def stored(app, version):
@@ -133,8 +107,10 @@ def test_an_altered_compiled_graph_is_refused_and_scikit_learn_serves(
     ).get_json()
     assert body["fallback"] is False
     loaded = serving.serving_state().artifacts.get(ensemble.sha256)
-    assert "RandomForestClassifier was altered" in loaded.compiled.refused
-    assert set(loaded.compiled.runners()) == {2}  # the boosted trees still compiled
+    assert f"{graph.estimator} was altered" in loaded.compiled.refused
+    # Every other compiled member still runs compiled; the altered forest does not.
+    others = {m.index for m in loaded.compiled.members} - {graph.index}
+    assert set(loaded.compiled.runners()) == others
     rows = unseen_rows(app)
     served = loaded.member_probabilities(rows)
     assert np.max(np.abs(served - scikit_learn(loaded, rows))) <= compiled.TOLERANCE

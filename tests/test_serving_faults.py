@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 from api_support import ApiClient, issue_token
-from training_helpers import seed_small_world, train_version
+from training_helpers import seed_small_world, serve_trained_once
 
 from plugins.match_success.plugin import MatchSuccessModel
 from webapp import serving
@@ -26,34 +26,7 @@ _TRAINED: dict = {}
 def active(app):
     """Seed the small world and serve a real trained version (trained once per module)."""
     seed_small_world()
-    if not _TRAINED:
-        version = train_version()
-        path = Path(app.config["MODEL_DIR"]) / version.artifact_path
-        _TRAINED.update(
-            data=path.read_bytes(),
-            row={
-                column: getattr(version, column)
-                for column in (
-                    "algorithm",
-                    "feature_names",
-                    "artifact_path",
-                    "sha256",
-                    "size_bytes",
-                    "sample_count",
-                )
-            },
-        )
-        return version
-    path = Path(app.config["MODEL_DIR"]) / _TRAINED["row"]["artifact_path"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_TRAINED["data"])
-    version = ModelVersion(
-        model_type="match_success", version=1, status="active", **_TRAINED["row"]
-    )
-    db.session.add(version)
-    db.session.commit()
-    serving.serving_state().clear()
-    return version
+    return serve_trained_once(_TRAINED)
 
 
 def a_pair() -> tuple[Influencer, Company]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app
 
 from webapp.extensions import db
@@ -52,3 +54,45 @@ def train_roi_version(params: dict | None = None) -> ModelVersion:
     db.session.add(run)
     db.session.commit()
     return db.session.get(ModelVersion, train_model(run.id))
+
+
+# What a version row needs besides its type, number and status to serve again.
+SERVED_COLUMNS = (
+    "algorithm",
+    "feature_names",
+    "artifact_path",
+    "sha256",
+    "size_bytes",
+    "sample_count",
+    "metrics",
+)
+
+
+def serve_trained_once(cache: dict, params: dict | None = None) -> ModelVersion:
+    """Serve a match_success version trained with ``params``, trained once per ``cache``.
+
+    The first call trains it (on the world already seeded) and keeps its
+    artifact bytes and row in ``cache`` (a module's dict); later calls, in
+    later tests, write the same artifact and row again as the active v1, so a
+    module trains once.
+    """
+    from webapp import serving
+
+    model_dir = Path(current_app.config["MODEL_DIR"])
+    if not cache:
+        version = train_version(params)
+        cache.update(
+            data=(model_dir / version.artifact_path).read_bytes(),
+            row={column: getattr(version, column) for column in SERVED_COLUMNS},
+        )
+        return version
+    path = model_dir / cache["row"]["artifact_path"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(cache["data"])
+    version = ModelVersion(
+        model_type="match_success", version=1, status="active", **cache["row"]
+    )
+    db.session.add(version)
+    db.session.commit()
+    serving.serving_state().clear()
+    return version
