@@ -21,7 +21,7 @@ from webapp.models import Company, Influencer
 from webapp.registry import artifacts
 
 ENSEMBLE = {**FAST_PARAMS, "algorithm": "soft_voting"}
-TREES = ["RandomForestClassifier", "HistGradientBoostingClassifier"]
+TREES = ["RandomForestClassifier"]  # the boosted trees are not exact in float32
 
 
 # One trained ensemble for the whole module (training it takes a while).
@@ -55,13 +55,17 @@ def scikit_learn(artifact, rows: np.ndarray) -> np.ndarray:
 def test_the_compiled_trees_agree_with_scikit_learn(app, ensemble):
     artifact = stored(app, ensemble)
     assert [m.estimator for m in artifact.compiled.members] == TREES
-    assert set(artifact.compiled.runners()) == {1, 2}
+    assert set(artifact.compiled.runners()) == {1}
     assert artifact.compiled.refused is None
     rows = unseen_rows(app)
     served = artifact.member_probabilities(rows)
     assert np.max(np.abs(served - scikit_learn(artifact, rows))) <= compiled.TOLERANCE
     note = ensemble.metrics["serving"]
-    assert note["compiled"] == TREES and note["not_compiled"] == []
+    assert note["compiled"] == TREES
+    [boosted] = note["not_compiled"]
+    assert boosted.startswith(
+        "HistGradientBoostingClassifier: its thresholds are float64"
+    )
     assert 0 <= note["max_difference"] <= compiled.TOLERANCE
 
 
@@ -73,6 +77,7 @@ def test_a_member_that_disagrees_is_left_to_scikit_learn(app, ensemble, monkeypa
     assert artifact.compiled.members == []
     assert len(artifact.compiled.notes) == 2
     assert all("scikit-learn serves it" in note for note in artifact.compiled.notes)
+    assert "differ from scikit-learn" in artifact.compiled.notes[0]
     served = artifact.member_probabilities(rows)
     np.testing.assert_array_equal(served, scikit_learn(artifact, rows))
 
