@@ -265,7 +265,9 @@ def test_an_opted_out_influencers_profile_does_not_move_the_engagement_fit(
     # records each one's revision as it is inserted (valid from now).
     db.session.add_all(
         make_influencer(
-            f"FIT-{n}", followers=1_000 * 2**n, engagement_rate=0.2 * 2 ** (-n / 4)
+            f"FIT-{n}",
+            followers=round(1_000 * 2 ** (3 * n / 4)),  # fits a 32-bit column
+            engagement_rate=0.2 * 2 ** (-n / 4),
         )
         for n in range(24)
     )
