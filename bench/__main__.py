@@ -352,15 +352,24 @@ def rollouts_verdict(results: dict) -> dict:
     harmful = figures["harmful_10_points"]
     better = figures["better_5_points"]["with_early_gates"]
     early, late = harmful["with_early_gates"], harmful["realised_only"]
+    paired = figures.get("paired_harmful", {})
     return {
         "rollouts_harmful_detection": {
             "value": figures["days_earlier_median"],
+            "worlds_promoted_by_realised_only": paired.get("promoted_by_realised_only"),
+            "days_before_that_promotion_median": paired.get(
+                "days_before_that_promotion_median"
+            ),
             "median_days_with_early_gates": early.get("median_days"),
             "median_days_realised_only": late.get("median_days"),
             "median_outcomes_with_early_gates": early.get("median_candidate_outcomes"),
             "median_outcomes_realised_only": late.get("median_candidate_outcomes"),
+            # Stopped in every world, and earlier than the realised gate alone
+            # would have stopped (or promoted) it.
             "ok": early["endings"].get("rollback", 0) == early["runs"]
-            and (figures["days_earlier_median"] or 0) > 0,
+            and paired.get("both_rolled_back", 0)
+            + paired.get("promoted_by_realised_only", 0)
+            == early["runs"],
         },
         "rollouts_better_completes": {
             "value": better["endings"].get("complete", 0) / better["runs"],

@@ -6,7 +6,11 @@ logging miscalibrated probabilities (+10 points, as confident as the
 baseline), and a candidate 5 points better, each rolled out with every gate
 (leading, estimated, realised) and with the realised gate alone, on the same
 worlds. Reported: days and candidate outcomes until the rollback (or the
-completion), and which gate decided.
+completion), and which gate decided; and, world by world, how the early gates'
+ending compares with the realised gate's alone on the harmful candidate
+(``paired_harmful``): where both roll back, how many days earlier; where the
+realised gate alone promotes the harmful candidate instead, how many days
+before that promotion the early gates had stopped it.
 
 ``python -m bench.rollouts`` runs this part alone and prints JSON.
 """
@@ -16,6 +20,8 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+
+import numpy as np
 
 from webapp.rollouts.simulation import Setup, compare
 
@@ -42,16 +48,49 @@ def simulated_rollouts(runs: int = 10) -> dict[str, Any]:
     }
     for name, (shift, bias) in SCENARIOS.items():
         result = compare(setup, shift, runs, bias)
-        result.pop("runs_detail")
+        detail = result.pop("runs_detail")
         found[name] = result
-    harmful = found["harmful_10_points"]
-    early = harmful["with_early_gates"].get("median_days")
-    late = harmful["realised_only"].get("median_days")
-    found["days_earlier_median"] = (
-        None if early is None or late is None else round(late - early, 2)
-    )
+        if name == "harmful_10_points":
+            found["paired_harmful"] = paired(detail)
+    found["days_earlier_median"] = found["paired_harmful"]["days_earlier_median"]
     found["seconds"] = round(time.perf_counter() - started, 1)
     return found
+
+
+def paired(detail: dict[str, list[dict]]) -> dict[str, Any]:
+    """Compare, world by world, the early gates' ending with the realised gate's alone.
+
+    ``days_earlier_median`` counts only worlds where both rolled back;
+    ``promoted_by_realised_only`` counts worlds where the realised gate alone
+    let the harmful candidate reach 100 % while the early gates had rolled it
+    back, with the median days between that rollback and that promotion.
+    """
+    both, before_promotion = [], []
+    for early, late in zip(
+        detail["with_early_gates"], detail["realised_only"], strict=True
+    ):
+        if early["action"] != "rollback":
+            continue
+        if late["action"] == "rollback":
+            both.append(late["day"] - early["day"])
+        elif late["action"] == "complete":
+            before_promotion.append(late["day"] - early["day"])
+    return {
+        "worlds": len(detail["with_early_gates"]),
+        "both_rolled_back": len(both),
+        "days_earlier_median": round(float(np.median(both)), 2) if both else None,
+        "promoted_by_realised_only": len(before_promotion),
+        "days_before_that_promotion_median": (
+            round(float(np.median(before_promotion)), 2) if before_promotion else None
+        ),
+        "stuck_percent": sorted(
+            {
+                run["percent"]
+                for run in detail["with_early_gates"]
+                if run["action"] == "still running"
+            }
+        ),
+    }
 
 
 if __name__ == "__main__":
