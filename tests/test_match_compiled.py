@@ -21,7 +21,7 @@ from webapp.models import Company, Influencer
 from webapp.registry import artifacts
 
 ENSEMBLE = {**FAST_PARAMS, "algorithm": "soft_voting"}
-TREES = ["RandomForestClassifier"]  # the boosted trees are not exact in float32
+TREES = ["RandomForestClassifier", "HistGradientBoostingClassifier"]
 
 
 # One trained ensemble for the whole module (training it takes a while).
@@ -55,18 +55,60 @@ def scikit_learn(artifact, rows: np.ndarray) -> np.ndarray:
 def test_the_compiled_trees_agree_with_scikit_learn(app, ensemble):
     artifact = stored(app, ensemble)
     assert [m.estimator for m in artifact.compiled.members] == TREES
-    assert set(artifact.compiled.runners()) == {1}
+    assert [m.dtype for m in artifact.compiled.members] == ["float32", "float64"]
+    assert set(artifact.compiled.runners()) == {1, 2}
     assert artifact.compiled.refused is None
     rows = unseen_rows(app)
     served = artifact.member_probabilities(rows)
     assert np.max(np.abs(served - scikit_learn(artifact, rows))) <= compiled.TOLERANCE
     note = ensemble.metrics["serving"]
     assert note["compiled"] == TREES
-    [boosted] = note["not_compiled"]
-    assert boosted.startswith(
-        "HistGradientBoostingClassifier: its thresholds are float64"
-    )
+    assert note["not_compiled"] == []
+    assert note["threshold_rows"] > 0
     assert 0 <= note["max_difference"] <= compiled.TOLERANCE
+
+
+def test_boosted_trees_on_their_split_thresholds_take_scikit_learns_branch(
+    app, ensemble
+):
+    artifact = stored(app, ensemble)
+    boosted = artifact.members()[2]
+    rows = compiled._boundary_rows(boosted, unseen_rows(app))
+    [runner] = [r for k, r in artifact.compiled.runners().items() if k == 2]
+    exact = np.max(np.abs(runner(rows) - boosted.predict_proba(rows)[:, 1]))
+    assert exact <= compiled.TOLERANCE
+    # The graph skl2onnx writes alone (float32 thresholds) goes astray on them,
+    # which is what the threshold rows are there to catch.
+    rounded = compiled._runner(
+        compiled._session(compiled._convert(boosted, rows.shape[1], "float32")),
+        "float32",
+    )
+    assert np.max(np.abs(rounded(rows) - boosted.predict_proba(rows)[:, 1])) > 1e-3
+
+
+def test_a_boosted_graph_with_rounded_thresholds_is_not_compiled(
+    app, ensemble, monkeypatch
+):
+    from onnx import numpy_helper
+
+    exact = compiled._exact_thresholds
+
+    def rounded(graph, estimator):
+        """Write the thresholds as float32 values, as skl2onnx alone would."""
+        exact(graph, estimator)
+        (node,) = graph.graph.node
+        [tensor] = [a for a in node.attribute if a.name == "nodes_values_as_tensor"]
+        values = numpy_helper.to_array(tensor.t).astype(np.float32).astype(np.float64)
+        tensor.t.CopyFrom(numpy_helper.from_array(values))
+
+    artifact = stored(app, ensemble)
+    monkeypatch.setattr(compiled, "_exact_thresholds", rounded)
+    found = compiled.compile_model(artifact.members(), unseen_rows(app))
+    assert [m.estimator for m in found.members] == ["RandomForestClassifier"]
+    [note] = found.notes
+    assert note.startswith(
+        "HistGradientBoostingClassifier: compiled probabilities differ"
+    )
 
 
 def test_a_member_that_disagrees_is_left_to_scikit_learn(app, ensemble, monkeypatch):

@@ -4,16 +4,26 @@ scikit-learn answers a forest or a boosted ensemble in milliseconds per call
 even for one row (input checks, then a Python step per tree: about 30 ms for
 the random forest and 9 ms for the 300-iteration gradient boosting on one row
 on the bench machine), which was most of a single-pair prediction's time.
-After training, :func:`compile_model` converts every member of the served
-model that is a forest (``FLOAT32_EXACT``; a scaled logistic regression is
-already evaluated in numpy, ``artifact.linear_parts``, and the boosted trees are
-not exact in float32) with skl2onnx, and keeps a member's graph only
-if onnxruntime's probabilities match scikit-learn's within ``TOLERANCE`` on the
-final window's rows. A member that does not convert or does not agree is served
-by scikit-learn, and the reason is stored in the metrics.
+After training, :func:`compile_model` converts every tree member of the served
+model with skl2onnx (a scaled logistic regression is already evaluated in
+numpy, ``artifact.linear_parts``), and keeps a member's graph only if
+onnxruntime's probabilities match scikit-learn's within ``TOLERANCE`` on the
+final window's rows and, for boosted trees, on rows placed exactly on and just
+above each split's threshold. A member that does not convert or does not agree
+is served by scikit-learn, and the reason is stored in the metrics.
 
-The graphs take float32 rows, as the forest compares float32 values in
-scikit-learn too. Their bytes live inside the artifact, so the
+Every row must take the branch scikit-learn takes, not only the rows checked:
+
+- a forest (``FLOAT32_EXACT``) compares float32 values with float32 thresholds
+  in scikit-learn too, so its graph takes float32 rows;
+- histogram gradient boosting (``FLOAT64_EXACT``) compares float64 values with
+  float64 thresholds, which skl2onnx writes as float32 attributes (a float32
+  graph agreed within 1e-5 on the final window yet differed by 0.027 on other
+  rows). Its graph takes float64 rows and carries scikit-learn's own float64
+  thresholds as a double tensor (``nodes_values_as_tensor``, ai.onnx.ml
+  opset 3, ``_exact_thresholds``); only the leaf sums are float32 (about 1e-7).
+
+Their bytes live inside the artifact, so the
 artifact's sha256 covers them, and each carries its own sha256, checked before
 a process opens a session on it: a graph whose bytes do not match is refused
 and logged, and scikit-learn serves that member (``CompiledModel.refused`` says
@@ -53,18 +63,25 @@ class CompiledMember:
     onnx: bytes
     sha256: str
     max_difference: float
+    dtype: str = "float32"  # what the graph's rows are (float64: boosted trees)
 
 
 class CompiledModel:
     """The compiled members of a served model; sessions are opened per process."""
 
     def __init__(
-        self, members: list[CompiledMember], notes: list[str], checked_rows: int
+        self,
+        members: list[CompiledMember],
+        notes: list[str],
+        checked_rows: int,
+        threshold_rows: int = 0,
     ) -> None:
         self.members = members
         # Why a member is served by scikit-learn (not convertible, disagreed).
         self.notes = notes
         self.checked_rows = checked_rows
+        # Rows on and just above boosted trees' split thresholds, also checked.
+        self.threshold_rows = threshold_rows
         self._reset()
 
     def _reset(self) -> None:
@@ -125,6 +142,7 @@ class CompiledModel:
                 (member.max_difference for member in self.members), default=None
             ),
             "checked_rows": self.checked_rows,
+            "threshold_rows": getattr(self, "threshold_rows", 0),
             "tolerance": TOLERANCE,
             "not_compiled": list(self.notes),
         }
@@ -136,10 +154,13 @@ class CompiledRefused(RuntimeError):
 
 # Models whose scikit-learn predict already compares float32 features with
 # float32 thresholds (its trees cast the input), so a float32 graph takes the
-# same branch on every row, not only on the rows checked. Histogram gradient
-# boosting keeps float64 thresholds: compiled, it agreed within 1e-5 on the
-# final window yet differed by 0.027 on other rows.
+# same branch on every row, not only on the rows checked.
 FLOAT32_EXACT = frozenset({"RandomForestClassifier", "ExtraTreesClassifier"})
+# Models that compare float64 features with float64 thresholds: their graph
+# takes float64 rows and scikit-learn's thresholds as a double tensor.
+FLOAT64_EXACT = frozenset({"HistGradientBoostingClassifier"})
+# At most this many rows on and just above split thresholds are checked.
+BOUNDARY_ROWS = 4_000
 
 
 def compile_model(members: list[Any], rows: np.ndarray) -> CompiledModel:
@@ -148,49 +169,86 @@ def compile_model(members: list[Any], rows: np.ndarray) -> CompiledModel:
     :param members: the fitted members of the served model (``MatchArtifact.members()``).
     :param rows: held-out feature rows the agreement is measured on.
     """
-    compiled, notes = [], []
+    compiled, notes, threshold_rows = [], [], 0
     for index, member in enumerate(members):
         if linear_parts(member) is not None:
             continue  # numpy evaluates it in closed form already
         name = type(member).__name__
-        if name not in FLOAT32_EXACT:
+        dtype = _row_type(name)
+        if dtype is None:
             notes.append(
-                f"{name}: its thresholds are float64, so a float32 graph could take "
-                "another branch on rows no check saw; scikit-learn serves it"
+                f"{name}: no exact compiled form is known for it; scikit-learn serves it"
             )
             continue
         if len(rows) == 0:
             notes.append(f"{name}: no rows to check a compiled form on")
             continue
         try:
-            graph = _convert(member, rows.shape[1])
-            got = _runner(_session(graph))(rows)
+            graph = _convert(member, rows.shape[1], dtype)
+            checked = (
+                rows
+                if dtype == "float32"
+                else np.vstack([rows, _boundary_rows(member, rows)])
+            )
+            got = _runner(_session(graph), dtype)(checked)
+            threshold_rows += len(checked) - len(rows)
         except Exception as error:  # any converter or runtime failure: sklearn serves
             notes.append(
                 f"{name}: not compiled ({type(error).__name__}: {str(error)[:160]})"
             )
             continue
-        difference = float(np.max(np.abs(got - member.predict_proba(rows)[:, 1])))
+        difference = float(np.max(np.abs(got - member.predict_proba(checked)[:, 1])))
         if not difference <= TOLERANCE:
             notes.append(
                 f"{name}: compiled probabilities differ from scikit-learn's by up to "
-                f"{difference:.2g} on {len(rows):,} held-out rows (tolerance "
+                f"{difference:.2g} on {len(checked):,} checked rows (tolerance "
                 f"{TOLERANCE:g}), so scikit-learn serves it"
             )
             continue
         compiled.append(
             CompiledMember(
-                index, name, graph, hashlib.sha256(graph).hexdigest(), difference
+                index, name, graph, hashlib.sha256(graph).hexdigest(), difference, dtype
             )
         )
-    return CompiledModel(compiled, notes, len(rows))
+    return CompiledModel(compiled, notes, len(rows), threshold_rows)
 
 
-def _convert(estimator: Any, n_features: int) -> bytes:
-    """Return the ONNX graph of a fitted classifier taking float32 rows (probabilities out)."""
+def _row_type(estimator: str) -> str | None:
+    """Return the row type an exact graph of ``estimator`` takes (None: none is known)."""
+    if estimator in FLOAT32_EXACT:
+        return "float32"
+    if estimator in FLOAT64_EXACT:
+        return "float64"
+    return None
+
+
+def _boundary_rows(estimator: Any, rows: np.ndarray) -> np.ndarray:
+    """Return rows whose split feature lies exactly on, or just above, a split's threshold.
+
+    Each is a held-out row with one feature moved, so a graph that compared
+    with rounded thresholds would take the other branch on some of them.
+    """
+    splits = [
+        (int(node["feature_idx"]), float(node["num_threshold"]))
+        for (predictor,) in estimator._predictors
+        for node in predictor.nodes
+        if not node["is_leaf"]
+    ]
+    picked = np.random.default_rng(0).permutation(len(splits))[: BOUNDARY_ROWS // 2]
+    found = np.resize(rows, (2 * len(picked), rows.shape[1])).astype(float)
+    for k, split in enumerate(picked):
+        feature, threshold = splits[split]
+        found[2 * k, feature] = threshold
+        found[2 * k + 1, feature] = np.nextafter(threshold, np.inf)
+    return found
+
+
+def _convert(estimator: Any, n_features: int, dtype: str) -> bytes:
+    """Return the ONNX graph of a fitted classifier taking ``dtype`` rows (probabilities out)."""
     from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
+    row_type = FloatTensorType if dtype == "float32" else DoubleTensorType
     with warnings.catch_warnings():
         # skl2onnx 1.20's boosting converter writes booleans into int attributes,
         # which protobuf 6 accepts with this warning (7 refuses: setup.cfg pins <7).
@@ -199,10 +257,62 @@ def _convert(estimator: Any, n_features: int) -> bytes:
         )
         graph = to_onnx(
             estimator,
-            initial_types=[("rows", FloatTensorType([None, n_features]))],
+            initial_types=[("rows", row_type([None, n_features]))],
             options={id(estimator): {"zipmap": False}},
         )
+    if dtype == "float64":
+        _exact_thresholds(graph, estimator)
     return graph.SerializeToString()
+
+
+def _exact_thresholds(graph: Any, estimator: Any) -> None:
+    """Give a boosted graph scikit-learn's float64 thresholds (in place).
+
+    skl2onnx writes each split's threshold as a float32 attribute
+    (``nodes_values``); ai.onnx.ml opset 3 takes them as a double tensor
+    instead. Each node is matched to the scikit-learn node of the same tree
+    and id, and must split on the same feature at the same float32 value, or
+    the conversion is refused (ValueError). onnxruntime's tree classifier
+    answers float32 probabilities, so the graph's output says so.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    (node,) = [n for n in graph.graph.node if n.op_type == "TreeEnsembleClassifier"]
+    attributes = {a.name: a for a in node.attribute}
+    thresholds = []
+    for tree, index, mode, feature, value in zip(
+        attributes["nodes_treeids"].ints,
+        attributes["nodes_nodeids"].ints,
+        attributes["nodes_modes"].strings,
+        attributes["nodes_featureids"].ints,
+        attributes["nodes_values"].floats,
+        strict=True,
+    ):
+        (predictor,) = estimator._predictors[tree]
+        sk = predictor.nodes[index]
+        if mode == b"LEAF":
+            thresholds.append(0.0)
+            continue
+        if sk["is_leaf"] or sk["feature_idx"] != feature:
+            raise ValueError(f"tree {tree} node {index} does not match scikit-learn's")
+        if np.float32(sk["num_threshold"]) != np.float32(value):
+            raise ValueError(f"tree {tree} node {index}: another threshold")
+        thresholds.append(float(sk["num_threshold"]))
+    kept = [a for a in node.attribute if a.name != "nodes_values"]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    node.attribute.append(
+        helper.make_attribute(
+            "nodes_values_as_tensor",
+            numpy_helper.from_array(np.array(thresholds, dtype=np.float64)),
+        )
+    )
+    for opset in graph.opset_import:
+        if opset.domain == "ai.onnx.ml":
+            opset.version = max(opset.version, 3)
+    for output in graph.graph.output:
+        if output.name == node.output[1]:
+            output.type.tensor_type.elem_type = TensorProto.FLOAT
 
 
 def _session(graph: bytes) -> Any:
@@ -218,13 +328,13 @@ def _session(graph: bytes) -> Any:
     )
 
 
-def _runner(session: Any) -> Runner:
-    """Return rows -> success probability through ``session``."""
+def _runner(session: Any, dtype: str) -> Runner:
+    """Return rows -> success probability through ``session`` (rows cast to ``dtype``)."""
     (feed,) = session.get_inputs()
     probabilities = session.get_outputs()[1].name
 
     def run(rows: np.ndarray) -> np.ndarray:
-        out = session.run([probabilities], {feed.name: np.asarray(rows, np.float32)})
+        out = session.run([probabilities], {feed.name: np.asarray(rows, dtype)})
         return out[0][:, 1].astype(float)
 
     return run
@@ -239,7 +349,7 @@ def _open(member: CompiledMember) -> Runner:
             f"does not match the recorded {member.sha256[:12]}…; scikit-learn serves it"
         )
     try:
-        return _runner(_session(member.onnx))
+        return _runner(_session(member.onnx), member.dtype)
     except Exception as error:  # onnxruntime rejects the graph: sklearn serves
         raise CompiledRefused(
             f"onnxruntime cannot open the compiled {member.estimator}: "
