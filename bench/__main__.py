@@ -155,6 +155,12 @@ def main() -> None:
             if "training" in parts:
                 results["training"][label] = entry
             if label == main_size:
+                if "latency" in parts:
+                    # What the latency figures were served by (selection's choice).
+                    results["latency_world"] = {
+                        "collaborations": collaborations,
+                        **entry,
+                    }
                 world_parts(world, parts, results)
     if "fresh_worlds" in parts:
         print("== quality on three fresh demo worlds (new seeds)", flush=True)
