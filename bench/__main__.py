@@ -216,16 +216,14 @@ def world_parts(world, parts: tuple[str, ...], results: dict) -> None:
     results["ranking"] = latency.ranking()
     token = latency.issue_token()
     db.session.commit()
-    results["http"] = {
-        "1_client": latency.over_http(world, token, clients=1, per_client=400),
-        "8_clients": latency.over_http(world, token, clients=8, per_client=150),
-        "batch": latency.batch_over_http(world, token),
-        "ranking": latency.ranking_over_http(world, token),
-    }
+    results["http"] = latency.http_figures(world, token)
     print(
         f"   {results['latency_in_process']}\n   {results['ranking']}\n   {results['http']}",
         flush=True,
     )
+    print("== latency with each single algorithm served instead", flush=True)
+    results["http_by_algorithm"] = latency.by_algorithm(world, token)
+    print(f"   {results['http_by_algorithm']}", flush=True)
 
 
 def verdict(results: dict) -> dict:

@@ -25,8 +25,10 @@ from sqlalchemy import func, select
 from webapp import serving
 from webapp.config import limiter_storage
 from webapp.extensions import db
-from webapp.models import ApiToken, Company, Influencer, User
+from webapp.models import ApiToken, Company, Influencer, ModelVersion, TrainingRun, User
+from webapp.registry import versions
 from webapp.runtime import embedded_redis
+from workers.training import train_model
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -150,6 +152,9 @@ def start_gunicorn(world, port: int, redis_url: str) -> subprocess.Popen:
             sys.executable,
             "-m",
             "gunicorn",
+            # The hooks `flask up` runs with: warm-up, prediction log written on exit.
+            "--config",
+            "python:webapp.runtime.gunicorn_conf",
             "--workers",
             "2",
             "--bind",
@@ -278,6 +283,52 @@ def batch_over_http(world, token: str, size: int = 1000, repeats: int = 20) -> d
     with gunicorn_serving(world) as port:
         timings = _timed_requests(port, token, batches)[4:]  # both workers warm
     return {"pairs": size, **percentiles(timings)}
+
+
+def http_figures(world, token: str) -> dict[str, Any]:
+    """Return every over-HTTP figure for the active match model (gunicorn, 2 workers)."""
+    return {
+        "1_client": over_http(world, token, clients=1, per_client=400),
+        "8_clients": over_http(world, token, clients=8, per_client=150),
+        "batch": batch_over_http(world, token),
+        "ranking": ranking_over_http(world, token),
+    }
+
+
+# The single algorithms measured beside the one selection chose.
+FORCED_ALGORITHMS = ("logistic_regression", "gradient_boosting")
+
+
+def by_algorithm(world, token: str) -> dict[str, Any]:
+    """Train and serve each of ``FORCED_ALGORITHMS`` on the same world; return its figures.
+
+    Selection picks one algorithm per world; serving must be fast whichever it
+    picks, so each is trained through the job function, promoted (even when
+    its held-out score is worse) and measured as the chosen one was. The
+    version selection chose is promoted back afterwards.
+    """
+    chosen = versions.active_version("match_success")
+    found: dict[str, Any] = {}
+    for algorithm in FORCED_ALGORITHMS:
+        run = TrainingRun(
+            model_type="match_success", params={"algorithm": algorithm, "n_splits": 4}
+        )
+        db.session.add(run)
+        db.session.commit()
+        version = db.session.get(ModelVersion, train_model(run.id))
+        versions.promote(
+            version, None, "bench: latency by algorithm", confirm_worse=True
+        )
+        found[algorithm] = {
+            "held_out_roc_auc": versions.held_out_score(version),
+            "compiled": (version.metrics.get("serving") or {}).get("compiled"),
+            **http_figures(world, token),
+        }
+    if chosen is not None:
+        versions.promote(
+            chosen, None, "bench: selection's choice back", confirm_worse=True
+        )
+    return found
 
 
 def ranking_over_http(world, token: str, repeats: int = 60) -> dict[str, Any]:

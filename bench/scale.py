@@ -292,6 +292,7 @@ def measure(args, stack: ExitStack, directory: Path) -> dict[str, Any]:
             stack,
             [
                 *(sys.executable, "-m", "gunicorn", "--workers", str(WEB_WORKERS)),
+                *("--config", "python:webapp.runtime.gunicorn_conf"),
                 *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
                 "wsgi:app",
             ],

@@ -91,3 +91,40 @@ def test_a_built_pool_has_todays_estimates_so_no_request_computes_them(
     for influencer_id in pool.influencer_ids.tolist():
         pool.rows_for_influencer(influencer_id)
     assert computed == []
+
+
+def test_a_starting_worker_builds_its_pool_once_and_requests_wait_for_it(
+    app, world, monkeypatch
+):
+    from webapp.serving.state import warm_in_background
+
+    serving_state().clear()
+    release, started = threading.Event(), threading.Event()
+    builds = []
+    build = pools.CandidatePool.build
+
+    def slow_build(min_rating):
+        builds.append(min_rating)
+        started.set()
+        assert release.wait(10), "the test never released the build"
+        return build(min_rating)
+
+    monkeypatch.setattr(pools.CandidatePool, "build", staticmethod(slow_build))
+    warm = warm_in_background(app)
+    assert started.wait(10)
+    # The routing table (and its artifacts) was loaded before the pool build began.
+    assert serving_state().routing._table is not None
+    answers = []
+    request = threading.Thread(
+        target=lambda: answers.append(serving_state(app).pool.get(4))
+    )
+    with app.app_context():
+        request.start()
+        request.join(0.3)
+        assert request.is_alive()  # it waits for the build under way ...
+        release.set()
+        request.join(10)
+    warm.join(10)
+    # ... and gets that pool: one build, not two.
+    assert builds == [4]
+    assert answers == [serving_state().pool.get(4)]

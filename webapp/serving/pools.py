@@ -195,10 +195,12 @@ class PoolCache:
 
     No request waits for a rebuild of a pool that exists: a request that finds
     the pool older than the TTL starts one background rebuild and is answered
-    from the old pool, and the new pool replaces it once built. Only a process
-    without a pool, or a request about an entity the pool does not know yet (a
-    member who just joined), builds one in the request; other requests keep
-    using the old pool meanwhile.
+    from the old pool, and the new pool replaces it once built. A web worker
+    builds its first pool as it starts (``start_building``) and a request that
+    needs it meanwhile waits for that build. Only a process without a pool or
+    a build under way (a CLI, a job), or a request about an entity the pool
+    does not know yet (a member who just joined), builds one in the request;
+    other requests keep using the old pool meanwhile.
     """
 
     def __init__(self, ttl_seconds: float) -> None:
@@ -213,6 +215,13 @@ class PoolCache:
         """Return the current pool (containing ``require`` if given); refresh a stale one."""
         with self._lock:
             pool = self._pool
+            building = self._rebuilding
+        if pool is None and building is not None:
+            # The process's first pool is being built (``start_building``): wait
+            # for it rather than build a second one beside it.
+            building.join()
+            with self._lock:
+                pool = self._pool
         if pool is None or (require is not None and not pool.knows(*require)):
             pool = CandidatePool.build(min_rating)
             self._swap(pool)
@@ -227,19 +236,32 @@ class PoolCache:
             if self._pool is None or self._pool.built_at <= pool.built_at:
                 self._pool = pool
 
+    def start_building(self, app, min_rating: int) -> None:
+        """Build the process's first pool in the background (a web worker that just started).
+
+        A request that needs the pool meanwhile waits for this build instead of
+        starting its own.
+        """
+        with self._lock:
+            if self._pool is None:
+                self._start_thread(app, min_rating)
+
     def _rebuild_in_background(self, min_rating: int) -> None:
         """Start one rebuild thread (none if one is running)."""
         with self._lock:
-            if self._rebuilding is not None and self._rebuilding.is_alive():
-                return
-            app = current_app._get_current_object()
-            self._rebuilding = Thread(
-                target=self._rebuild,
-                args=(app, min_rating),
-                name="candidate-pool-rebuild",
-                daemon=True,
-            )
-            self._rebuilding.start()
+            self._start_thread(current_app._get_current_object(), min_rating)
+
+    def _start_thread(self, app, min_rating: int) -> None:
+        """Start the rebuild thread unless one is running (``_lock`` is held)."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+        self._rebuilding = Thread(
+            target=self._rebuild,
+            args=(app, min_rating),
+            name="candidate-pool-rebuild",
+            daemon=True,
+        )
+        self._rebuilding.start()
 
     def _rebuild(self, app, min_rating: int) -> None:
         """Build a fresh pool in its own app context and session, then swap it in."""

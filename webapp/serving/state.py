@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
-from threading import Lock
+from threading import Lock, Thread
 
 from flask import Flask, current_app
 from threadpoolctl import threadpool_limits
@@ -14,6 +15,8 @@ from webapp.serving import loading
 from webapp.serving.coherence import RoutingCache
 from webapp.serving.pools import PoolCache
 from webapp.serving.routing import ExposureMemory
+
+log = logging.getLogger(__name__)
 
 _KEY = "matchloop.serving"
 # Artifacts kept loaded per process: every active version and experiment arm of
@@ -76,3 +79,26 @@ def serving_state(app: Flask | None = None) -> ServingState:
 def existing_serving_state(app: Flask) -> ServingState | None:
     """Return the app's serving state if this process has built one, else None."""
     return app.extensions.get(_KEY)
+
+
+def warm_in_background(app: Flask) -> Thread:
+    """Load the routing table (and its artifacts), then build the candidate pool, in a thread.
+
+    A web worker calls it as it starts (``gunicorn_conf.post_worker_init``), so
+    its first requests do not pay for loading models or building the pool: a
+    request that arrives meanwhile waits for the pool being built, never builds
+    a second one.
+    """
+
+    def warm() -> None:
+        with app.app_context():
+            state = serving_state(app)
+            try:
+                state.routing.table()
+            except Exception:  # the first request loads it (and says why it cannot)
+                log.exception("warming the routing table failed")
+            state.pool.start_building(app, int(app.config["SUCCESS_MIN_RATING"]))
+
+    thread = Thread(target=warm, name="serving-warm-up", daemon=True)
+    thread.start()
+    return thread
