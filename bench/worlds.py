@@ -41,6 +41,9 @@ def bench_app(directory: Path, database_url: str, **config) -> Flask:
             "DATABASE_URL": database_url,
             "MODEL_DIR": str(directory / "models"),
             "MIN_TRAINING_SAMPLES": 100,
+            # No routing watcher thread in the bench's own process: it would poll
+            # beside the HTTP clients it times, and outlive the world's files.
+            "ROUTING_WATCH": False,
             **config,
         }
     )
