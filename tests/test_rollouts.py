@@ -413,3 +413,27 @@ def test_two_ticks_on_one_step_cannot_both_advance(versions):
     db.session.expire_all()
     assert db.session.get(Rollout, rollout.id).step_index == 1
     assert [e.action for e in rollout.events].count("advance") == 1
+
+
+def test_a_step_says_when_it_may_meet_its_sample_minimum():
+    started = T0
+    pace = evaluation.step_pace(started, T0 + timedelta(days=10), 5, 20)
+    assert pace["eta_days"] == 30.0 and not pace["stalled"]  # 15 more at 0.5 a day
+    assert (
+        evaluation.step_pace(started, T0 + timedelta(days=3), 0, 20)["eta_days"] is None
+    )
+    assert not evaluation.step_pace(started, T0 + timedelta(days=3), 0, 20)["stalled"]
+    assert evaluation.step_pace(started, T0 + timedelta(days=14), 0, 20)["stalled"]
+    assert (
+        evaluation.step_pace(started, T0 + timedelta(days=30), 20, 20)["eta_days"] == 0
+    )
+    assert not evaluation.step_pace(started, T0 + timedelta(days=30), 0, 0)["stalled"]
+
+
+def test_a_hold_on_outcomes_says_how_long_they_may_take():
+    rated = [T0 + timedelta(days=d) for d in (1, 2)]
+    now = T0 + timedelta(days=4)
+    [decision] = evaluation.decide(schedule(min_outcomes=6), healthy, rated, now)
+    assert decision.action == "hold"
+    assert "2 of 6 candidate outcomes rated in this step" in decision.reason
+    assert "about 8 more days at this pace" in decision.reason

@@ -181,3 +181,18 @@ def test_an_unknown_version_is_a_field_error(admin, form, value):
     response = admin.post("/rollouts/new", data={**form, "candidate_version": value})
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "candidate_version")
+
+
+def test_a_step_without_outcomes_for_two_weeks_says_it_is_stalled(admin, form):
+    from datetime import timedelta
+
+    admin.post("/rollouts/new", data={**form, "min_outcomes": "20"})
+    rollout = db.session.scalars(db.select(Rollout)).one()
+    admin.post(f"/rollouts/{rollout.id}/start")
+    page = admin.get(f"/rollouts/{rollout.id}").get_data(as_text=True)
+    assert re.search(r'id="step-pace">0 of 20 in 0 days</dd>', page)
+    rollout.step_started_at -= timedelta(days=15)
+    db.session.commit()
+    page = admin.get(f"/rollouts/{rollout.id}").get_data(as_text=True)
+    assert "0 of 20 in 15 days" in page
+    assert "share of units may be too small to gather outcomes" in page

@@ -116,6 +116,36 @@ def step_outcomes(started: datetime, until: datetime, rated: list[datetime]) -> 
     return sum(1 for moment in rated if started < moment <= until)
 
 
+# A step that has held this long without one candidate outcome is called stalled.
+STALLED_AFTER = timedelta(days=14)
+
+
+def step_pace(
+    started: datetime, at: datetime, outcomes: int, min_outcomes: int
+) -> dict[str, Any]:
+    """Return how fast the current step gathers its sample minimum, and when it may meet it.
+
+    ``eta_days`` extrapolates the step's own rate of rated candidate outcomes
+    so far (None before the first one); ``stalled`` says the step has held
+    ``STALLED_AFTER`` without any, which on a small marketplace means its share
+    of units is too small to gather outcomes (advance by hand, or widen the step).
+    """
+    held = max((at - started).total_seconds(), 0.0) / 86400
+    missing = max(min_outcomes - outcomes, 0)
+    eta = None
+    if missing == 0:
+        eta = 0.0
+    elif outcomes > 0 and held > 0:
+        eta = round(missing * held / outcomes, 1)
+    return {
+        "held_days": round(held, 2),
+        "outcomes": outcomes,
+        "needed": min_outcomes,
+        "eta_days": eta,
+        "stalled": outcomes == 0 and missing > 0 and at - started >= STALLED_AFTER,
+    }
+
+
 def assess(
     schedule: Schedule,
     numbers_at: NumbersAt,
@@ -129,13 +159,15 @@ def assess(
     arms = found.realised
     realised = next((g for g in checked if g.kind == "realised"), None)
     breached = gates.deciding(checked)
+    outcomes = step_outcomes(started, at, rated)
     numbers = {
         "at": iso_utc(at),
         "step_started_at": iso_utc(started),
         "held_minutes": round((at - started).total_seconds() / 60, 1),
         "hold_minutes": schedule.hold.total_seconds() / 60,
-        "step_outcomes": step_outcomes(started, at, rated),
+        "step_outcomes": outcomes,
         "min_outcomes": schedule.min_outcomes,
+        "pace": step_pace(started, at, outcomes, schedule.min_outcomes),
         "tolerance": schedule.tolerance,
         "alpha": schedule.alpha,
         "candidate": arms[CANDIDATE].summary(),
@@ -161,12 +193,25 @@ def hold_decision(
         )
     if numbers["step_outcomes"] < schedule.min_outcomes:
         waiting_for.append("outcomes")
+        pace = numbers["pace"]
         waits.append(
             f"{numbers['step_outcomes']} of {schedule.min_outcomes} candidate "
-            "outcomes rated in this step"
+            "outcomes rated in this step" + pace_note(pace)
         )
     reason = "waiting: " + "; ".join(waits)
     return Decision("hold", reason, now, {**numbers, "waiting_for": waiting_for})
+
+
+def pace_note(pace: dict[str, Any]) -> str:
+    """Return ' (about 12 more days at this pace)' or the stalled warning, for a hold."""
+    if pace["stalled"]:
+        return (
+            f" (none in {pace['held_days']:g} days: this step's share of units may be "
+            "too small to gather outcomes; advance by hand or widen the step)"
+        )
+    if pace["eta_days"]:
+        return f" (about {pace['eta_days']:g} more days at this pace)"
+    return ""
 
 
 def decide(
