@@ -5,7 +5,9 @@ assumptions): a candidate 10 points worse in success rate, the same candidate
 logging miscalibrated probabilities (+10 points, as confident as the
 baseline), and a candidate 5 points better, each rolled out with every gate
 (leading, estimated, realised) and with the realised gate alone, on the same
-worlds. Reported: days and candidate outcomes until the rollback (or the
+worlds, and again with the rollout option that the last step waits until
+the candidate is shown no worse (``with_proof_before_promoting``). Reported:
+days and candidate outcomes until the rollback (or the
 completion), and which gate decided; and, world by world, how the early gates'
 ending compares with the realised gate's alone on the harmful candidate
 (``paired_harmful``): where both roll back, how many days earlier; where the
@@ -17,6 +19,7 @@ before that promotion the early gates had stopped it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
@@ -53,6 +56,16 @@ def simulated_rollouts(runs: int = 10) -> dict[str, Any]:
         if name == "harmful_10_points":
             found["paired_harmful"] = paired(detail)
     found["days_earlier_median"] = found["paired_harmful"]["days_earlier_median"]
+    # The same worlds with the rollout option that the last step waits until
+    # the candidate is shown no worse (``gates.shown_no_worse``).
+    proving = dataclasses.replace(setup, prove=True)
+    found["with_proof_before_promoting"] = {}
+    for name, (shift, bias) in SCENARIOS.items():
+        result = compare(proving, shift, runs, bias)
+        detail = result.pop("runs_detail")
+        if name == "harmful_10_points":
+            result["paired"] = paired(detail)
+        found["with_proof_before_promoting"][name] = result
     found["seconds"] = round(time.perf_counter() - started, 1)
     return found
 

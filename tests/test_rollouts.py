@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
@@ -47,7 +48,11 @@ def test_a_rollout_is_created_pending_with_defaults_and_a_fixed_seed(versions):
         active.id,
     )
     assert rollout.steps == [1, 5, 10, 25, 50, 100]
-    assert rollout.guardrails == {"tolerance": 0.05, "alpha": 0.05}
+    assert rollout.guardrails == {
+        "tolerance": 0.05,
+        "alpha": 0.05,
+        "prove_before_promoting": False,
+    }
     assert rollout.seed.startswith("rollout-")
     assert [event.action for event in rollout.events] == ["create"]
 
@@ -66,6 +71,10 @@ def test_a_rollout_is_created_pending_with_defaults_and_a_fixed_seed(versions):
         ({"hold_minutes": True}, "hold_minutes"),
         ({"guardrails": {"alpha": 0}}, "guardrails/alpha"),
         ({"guardrails": {"tolerance": float("inf")}}, "guardrails/tolerance"),
+        (
+            {"guardrails": {"prove_before_promoting": "yes"}},
+            "guardrails/prove_before_promoting",
+        ),
         ({"on_breach": "panic"}, "on_breach"),
         ({"model_type": "nope"}, "model_type"),
     ],
@@ -437,3 +446,39 @@ def test_a_hold_on_outcomes_says_how_long_they_may_take():
     assert decision.action == "hold"
     assert "2 of 6 candidate outcomes rated in this step" in decision.reason
     assert "about 8 more days at this pace" in decision.reason
+
+
+def proving(index=4):
+    """The schedule at its last step but one, with proof required before 100 %."""
+    return dataclasses.replace(schedule(index=index), prove=True)
+
+
+def test_with_proof_required_the_last_step_waits_until_the_candidate_is_shown_no_worse():
+    # 100 outcomes an arm, equal success: no breach, yet far from shown no worse.
+    [decision] = evaluation.decide(proving(), healthy, [], T0 + timedelta(minutes=61))
+    assert decision.action == "hold" and decision.numbers["waiting_for"] == ["proof"]
+    assert "must be shown no worse first" in decision.reason
+    assert decision.numbers["promotion_proof"]["shown"] is False
+
+
+def test_with_proof_required_a_clearly_better_candidate_completes():
+    def better(_moment):
+        return {"candidate": arm(4000, 2800, 4000), "baseline": arm(4000, 2000, 4000)}
+
+    [decision] = evaluation.decide(proving(), better, [], T0 + timedelta(minutes=61))
+    assert decision.action == "complete"
+    assert "shown no worse: the success rate's lift is at least +" in decision.reason
+
+
+def test_without_proof_the_same_evidence_completes_the_rollout():
+    [decision] = evaluation.decide(
+        schedule(index=4), healthy, [], T0 + timedelta(minutes=61)
+    )
+    assert decision.action == "complete"
+
+
+def test_earlier_steps_advance_whether_or_not_proof_is_required():
+    [decision] = evaluation.decide(
+        proving(index=0), healthy, [], T0 + timedelta(minutes=61)
+    )
+    assert decision.action == "advance"

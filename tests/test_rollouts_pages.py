@@ -196,3 +196,28 @@ def test_a_step_without_outcomes_for_two_weeks_says_it_is_stalled(admin, form):
     page = admin.get(f"/rollouts/{rollout.id}").get_data(as_text=True)
     assert "0 of 20 in 15 days" in page
     assert "share of units may be too small to gather outcomes" in page
+
+
+def test_proof_before_promoting_is_chosen_in_the_form_and_shown_on_the_page(
+    admin, form
+):
+    assert 'name="prove_before_promoting"' in admin.get("/rollouts/new").get_data(
+        as_text=True
+    )
+    admin.post("/rollouts/new", data={**form, "prove_before_promoting": "y"})
+    rollout = db.session.scalars(db.select(Rollout)).one()
+    assert rollout.guardrails["prove_before_promoting"] is True
+    admin.post(f"/rollouts/{rollout.id}/start")
+    page = admin.get(f"/rollouts/{rollout.id}").get_data(as_text=True)
+    assert 'id="promotion-proof"' in page
+    assert "too few rated outcomes yet" in page
+
+
+def test_without_the_box_the_rollout_goes_ahead_without_proof(admin, form):
+    admin.post("/rollouts/new", data=form)
+    rollout = db.session.scalars(db.select(Rollout)).one()
+    assert rollout.guardrails["prove_before_promoting"] is False
+    admin.post(f"/rollouts/{rollout.id}/start")
+    assert 'id="promotion-proof"' not in admin.get(f"/rollouts/{rollout.id}").get_data(
+        as_text=True
+    )

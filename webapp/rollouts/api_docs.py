@@ -61,6 +61,16 @@ SCHEMAS: dict[str, Any] = {
                         "description": "The expected calibration error the "
                         "estimated (CBPE) gate allows before it stops being used.",
                     },
+                    "prove_before_promoting": {
+                        "type": "boolean",
+                        "description": "If true, the last step (to 100 %) "
+                        "waits until the candidate's realised success rate is shown "
+                        "no worse than the baseline's by more than the tolerance "
+                        "(the lower end of its always-valid interval), instead of "
+                        "going ahead when no breach is significant (the default). "
+                        "Showing it takes many outcomes: a candidate as good as the "
+                        "baseline needs an interval narrower than the tolerance.",
+                    },
                 },
                 required=[],
             ),

@@ -51,6 +51,8 @@ class Schedule:
     calibration_tolerance: float = gates.DEFAULT_CALIBRATION_TOLERANCE
     kinds: tuple[str, ...] = gates.KINDS
     tuning: float = gates.TUNING
+    # The last step waits until the candidate is shown no worse (``gates.shown_no_worse``).
+    prove: bool = False
 
     @classmethod
     def of(cls, rollout: Rollout) -> Schedule:
@@ -70,6 +72,8 @@ class Schedule:
                 )
             ),
             tuning=float(rollout.guardrails.get("sequential_tuning", gates.TUNING)),
+            # Rollouts set up before the rule existed keep going ahead without it.
+            prove=rollout.guardrails.get("prove_before_promoting") is True,
         )
 
     @property
@@ -178,6 +182,9 @@ def assess(
         "decided_by": [gate.kind for gate in breached]
         or [gate.kind for gate in checked if gate.valid],
     }
+    if schedule.prove:
+        shown, detail = gates.shown_no_worse(checked, schedule.tolerance)
+        numbers["promotion_proof"] = {"shown": shown, "detail": detail}
     return checked, numbers
 
 
@@ -200,6 +207,12 @@ def hold_decision(
         )
     reason = "waiting: " + "; ".join(waits)
     return Decision("hold", reason, now, {**numbers, "waiting_for": waiting_for})
+
+
+def proof_decision(proof: str, numbers: dict[str, Any], now: datetime) -> Decision:
+    """Return the hold of a last step whose candidate is not yet shown no worse."""
+    reason = f"waiting to promote: the candidate must be shown no worse first ({proof})"
+    return Decision("hold", reason, now, {**numbers, "waiting_for": ["proof"]})
 
 
 def pace_note(pace: dict[str, Any]) -> str:
@@ -240,11 +253,25 @@ def decide(
             due, caught_up = now, False
             _, step_numbers = assess(schedule, numbers_at, rated, started, now)
         action = "complete" if index + 1 == last else "advance"
+        proof = ""
+        if action == "complete" and schedule.prove:
+            shown, proof = gates.shown_no_worse(checked, schedule.tolerance)
+            if not shown:
+                # Not shown when the step fell due: perhaps by now.
+                checked, step_numbers = assess(
+                    schedule, numbers_at, rated, started, now
+                )
+                shown, proof = gates.shown_no_worse(checked, schedule.tolerance)
+                due, caught_up = now, False
+            if not shown:
+                decisions.append(proof_decision(proof, step_numbers, now))
+                break
+            proof = f"; shown no worse: {proof.removeprefix('shown: ')}"
         reason = (
             f"{schedule.steps[index]:g} % held {step_numbers['held_minutes']:g} "
             f"minutes with {step_numbers['step_outcomes']} candidate outcomes and "
             "the guardrails held on every valid gate "
-            f"({', '.join(step_numbers['decided_by'])})"
+            f"({', '.join(step_numbers['decided_by'])}){proof}"
         ) + (" (caught up after missed ticks)" if caught_up else "")
         decisions.append(Decision(action, reason, due, step_numbers))
         index, started = index + 1, due

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from webapp.core.forms import FiniteDecimalField, options
@@ -91,6 +91,15 @@ class RolloutForm(FlaskForm):
         "stays within this: above 0, at most 1 (0.1: probabilities off by 10 "
         f"points on average). Blank: {DEFAULT_CALIBRATION_TOLERANCE:g}.",
     )
+    prove_before_promoting = BooleanField(
+        "Prove before promoting",
+        default=False,
+        description="The last step (to 100 %) waits until the candidate's "
+        "success rate is shown no worse than the baseline's by more than the "
+        "tolerance, rather than going ahead because no breach is significant. "
+        "Safer, and slow: a candidate only as good as the baseline needs many "
+        "outcomes (the page says how far the evidence is).",
+    )
     on_breach = SelectField(
         "On a breach",
         choices=options(
@@ -158,7 +167,8 @@ class RolloutForm(FlaskForm):
                 "tolerance": float(self.tolerance.data),
                 "alpha": float(self.alpha.data),
             }
-            | self.given("calibration_tolerance"),
+            | self.given("calibration_tolerance")
+            | {"prove_before_promoting": bool(self.prove_before_promoting.data)},
             "on_breach": self.on_breach.data,
             "shadow_minutes": self.shadow_minutes.data,
         }

@@ -360,6 +360,35 @@ def realised_gate(
     return Gate("realised", True, note, checked)
 
 
+def shown_no_worse(checked: list[Gate], tolerance: float) -> tuple[bool, str]:
+    """Say whether the realised success rate shows the candidate no worse beyond ``tolerance``.
+
+    No breach is significant is not the same as no harm: with few outcomes a
+    candidate 10 points worse passes every guardrail. Before the candidate
+    goes to everyone, the lower end of its relative success-rate lift's
+    always-valid interval must lie above ``-tolerance``. Returns the answer
+    and a sentence with the figures.
+    """
+    realised = next((gate for gate in checked if gate.kind == "realised"), None)
+    success = None
+    if realised is not None:
+        success = next(
+            (g for g in realised.checked if g.metric == "success_rate"), None
+        )
+    interval = None if success is None else success.lift.lift_rel_ci
+    if interval is None:
+        return False, (
+            "too few rated outcomes yet for an interval on the success rate "
+            f"(each arm needs {sequential.MIN_UNITS_PER_VARIANT} units with one)"
+        )
+    low = interval[0]
+    verdict = "shown" if low >= -tolerance else "not yet shown"
+    return low >= -tolerance, (
+        f"{verdict}: the success rate's lift is at least {low:+.1%} "
+        f"(the tolerance allows {-tolerance:+.1%})"
+    )
+
+
 def check(evidence: Evidence, settings: Settings) -> list[Gate]:
     """Return the gates the evidence allows, in the order leading, estimated, realised."""
     found = []

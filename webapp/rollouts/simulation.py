@@ -83,6 +83,8 @@ class Setup:
     tick_hours: int = 6
     n_influencers: int = 2000
     n_companies: int = 300
+    # The last step waits until the candidate is shown no worse (a rollout's option).
+    prove: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ def run_rollout(
             kinds,
             # As store.start fixes it: every brand of the marketplace.
             tuning=setup.n_companies,
+            prove=setup.prove,
         )
         rated = candidate_rating_times(world, on_candidate, known, t)
 

@@ -38,8 +38,10 @@ DEFAULT_STEPS = (1, 5, 10, 25, 50, 100)
 DEFAULT_HOLD_MINUTES = 60
 DEFAULT_MIN_OUTCOMES = 30
 DEFAULT_GUARDRAILS = {"tolerance": 0.05, "alpha": 0.05}
-# Optional: the calibration error (ECE) the estimated gate allows (``gates``).
-GUARDRAIL_KEYS = {*DEFAULT_GUARDRAILS, "calibration_tolerance"}
+# Optional: the calibration error (ECE) the estimated gate allows (``gates``),
+# and whether reaching 100 % needs the candidate shown no worse (``gates.shown_no_worse``).
+PROVE_KEY = "prove_before_promoting"
+GUARDRAIL_KEYS = {*DEFAULT_GUARDRAILS, "calibration_tolerance", PROVE_KEY}
 MAX_STEPS = 20
 MAX_HOLD_MINUTES = 60 * 24 * 365
 MAX_MIN_OUTCOMES = 1_000_000
@@ -99,10 +101,17 @@ def check_steps(steps: Any) -> list[dict[str, str]]:
 
 
 def check_guardrails(guardrails: Any) -> list[dict[str, str]]:
-    """Return the problems of ``{"tolerance", "alpha", "calibration_tolerance"}``."""
+    """Return the problems of ``{"tolerance", "alpha", "calibration_tolerance", PROVE_KEY}``."""
     if not isinstance(guardrails, Mapping) or set(guardrails) - GUARDRAIL_KEYS:
-        return [problem("guardrails", "give {tolerance, alpha, calibration_tolerance}")]
+        return [
+            problem(
+                "guardrails",
+                f"give {{tolerance, alpha, calibration_tolerance, {PROVE_KEY}}}",
+            )
+        ]
     found = []
+    if not isinstance(guardrails.get(PROVE_KEY, False), bool):
+        found.append(problem(f"guardrails/{PROVE_KEY}", "true or false"))
     tolerance = guardrails.get("tolerance", DEFAULT_GUARDRAILS["tolerance"])
     if not is_number(tolerance) or not 0 <= tolerance <= 1:
         found.append(problem("guardrails/tolerance", "the tolerance lies in 0..1"))
@@ -253,7 +262,11 @@ def create_rollout(data: Mapping[str, Any], actor: User | None) -> Rollout:
         baseline = registry.active_version(model_type)
     else:
         baseline = find_version(model_type, data["baseline_version"])
-    guardrails = {**DEFAULT_GUARDRAILS, **dict(data.get("guardrails") or {})}
+    guardrails = {
+        **DEFAULT_GUARDRAILS,
+        PROVE_KEY: False,
+        **dict(data.get("guardrails") or {}),
+    }
     rollout = Rollout(
         model_type=model_type,
         candidate_version_id=candidate.id,
@@ -263,7 +276,10 @@ def create_rollout(data: Mapping[str, Any], actor: User | None) -> Rollout:
         step_index=0,
         hold_minutes=int(data.get("hold_minutes", DEFAULT_HOLD_MINUTES)),
         min_outcomes=int(data.get("min_outcomes", DEFAULT_MIN_OUTCOMES)),
-        guardrails={key: float(value) for key, value in guardrails.items()},
+        guardrails={
+            key: value if isinstance(value, bool) else float(value)
+            for key, value in guardrails.items()
+        },
         on_breach=data.get("on_breach", "rollback"),
         shadow_minutes=data.get("shadow_minutes"),
         status="pending",
