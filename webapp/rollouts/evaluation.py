@@ -211,7 +211,10 @@ def hold_decision(
 
 def proof_decision(proof: str, numbers: dict[str, Any], now: datetime) -> Decision:
     """Return the hold of a last step whose candidate is not yet shown no worse."""
-    reason = f"waiting to promote: the candidate must be shown no worse first ({proof})"
+    reason = (
+        "waiting to promote: the candidate must be shown no worse first "
+        f"(not yet shown: {proof})"
+    )
     return Decision("hold", reason, now, {**numbers, "waiting_for": ["proof"]})
 
 
@@ -255,18 +258,15 @@ def decide(
         action = "complete" if index + 1 == last else "advance"
         proof = ""
         if action == "complete" and schedule.prove:
-            shown, proof = gates.shown_no_worse(checked, schedule.tolerance)
-            if not shown:
+            if not step_numbers["promotion_proof"]["shown"]:
                 # Not shown when the step fell due: perhaps by now.
-                checked, step_numbers = assess(
-                    schedule, numbers_at, rated, started, now
-                )
-                shown, proof = gates.shown_no_worse(checked, schedule.tolerance)
+                _, step_numbers = assess(schedule, numbers_at, rated, started, now)
                 due, caught_up = now, False
-            if not shown:
-                decisions.append(proof_decision(proof, step_numbers, now))
+            shown = step_numbers["promotion_proof"]
+            if not shown["shown"]:
+                decisions.append(proof_decision(shown["detail"], step_numbers, now))
                 break
-            proof = f"; shown no worse: {proof.removeprefix('shown: ')}"
+            proof = f"; shown no worse: {shown['detail']}"
         reason = (
             f"{schedule.steps[index]:g} % held {step_numbers['held_minutes']:g} "
             f"minutes with {step_numbers['step_outcomes']} candidate outcomes and "
