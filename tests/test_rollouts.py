@@ -482,3 +482,20 @@ def test_earlier_steps_advance_whether_or_not_proof_is_required():
         proving(index=0), healthy, [], T0 + timedelta(minutes=61)
     )
     assert decision.action == "advance"
+
+
+def test_a_step_a_moment_short_of_its_hold_says_what_it_waits_for():
+    # 59.97 minutes rounds to 60.0 in the figures; the sentence must still say why.
+    now = T0 + timedelta(minutes=60) - timedelta(seconds=2)
+    [decision] = evaluation.decide(schedule(), healthy, [], now)
+    assert decision.action == "hold" and decision.numbers["waiting_for"] == ["hold"]
+    assert decision.reason.startswith("waiting: held ")
+
+
+def test_a_step_that_fell_due_since_the_last_tick_is_not_called_caught_up():
+    now = T0 + timedelta(minutes=60, seconds=40)  # due at 60 min, one tick later
+    [decision] = evaluation.decide(schedule(), healthy, [], now)
+    assert decision.action == "advance" and "caught up" not in decision.reason
+    later = T0 + timedelta(minutes=65)  # ticks were missed in between
+    [decision] = evaluation.decide(schedule(), healthy, [], later)
+    assert "caught up after missed ticks" in decision.reason

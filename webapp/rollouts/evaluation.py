@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
+
 from webapp.core.timeutil import iso_utc, utcnow
 from webapp.models import Rollout
 from webapp.registry.versions import RegistryActionError
@@ -53,6 +55,8 @@ class Schedule:
     tuning: float = gates.TUNING
     # The last step waits until the candidate is shown no worse (``gates.shown_no_worse``).
     prove: bool = False
+    # How often the job looks: a step that fell due longer ago than this was caught up.
+    tick: timedelta = timedelta(seconds=60)
 
     @classmethod
     def of(cls, rollout: Rollout) -> Schedule:
@@ -74,6 +78,9 @@ class Schedule:
             tuning=float(rollout.guardrails.get("sequential_tuning", gates.TUNING)),
             # Rollouts set up before the rule existed keep going ahead without it.
             prove=rollout.guardrails.get("prove_before_promoting") is True,
+            tick=timedelta(
+                seconds=float(current_app.config["ROLLOUT_EVALUATION_INTERVAL"])
+            ),
         )
 
     @property
@@ -189,11 +196,11 @@ def assess(
 
 
 def hold_decision(
-    schedule: Schedule, numbers: dict[str, Any], now: datetime
+    schedule: Schedule, numbers: dict[str, Any], started: datetime, now: datetime
 ) -> Decision:
     """Return the hold decision, saying what the current step waits for."""
     waits, waiting_for = [], []
-    if numbers["held_minutes"] < numbers["hold_minutes"]:
+    if now - started < schedule.hold:
         waiting_for.append("hold")
         waits.append(
             f"held {numbers['held_minutes']:g} of {numbers['hold_minutes']:g} minutes"
@@ -247,10 +254,11 @@ def decide(
         due = ready_at(started, schedule.hold, schedule.min_outcomes, rated)
         if due is None or due > now:
             if not decisions:
-                decisions.append(hold_decision(schedule, numbers, now))
+                decisions.append(hold_decision(schedule, numbers, started, now))
             break
         checked, step_numbers = assess(schedule, numbers_at, rated, started, due)
-        caught_up = due < now
+        # Fell due before the previous tick could see it: this pass caught it up.
+        caught_up = due < now - schedule.tick
         if gates.deciding(checked):
             # The gates did not hold when the step fell due; they hold now.
             due, caught_up = now, False
