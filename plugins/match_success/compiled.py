@@ -14,9 +14,9 @@ is served by scikit-learn, and the reason is stored in the metrics.
 
 Every row must take the branch scikit-learn takes, not only the rows checked:
 
-- a forest (``FLOAT32_EXACT``) compares float32 values with float32 thresholds
+- a forest (``EXACT_ROW_TYPES``) compares float32 values with float32 thresholds
   in scikit-learn too, so its graph takes float32 rows;
-- histogram gradient boosting (``FLOAT64_EXACT``) compares float64 values with
+- histogram gradient boosting compares float64 values with
   float64 thresholds, which skl2onnx writes as float32 attributes (a float32
   graph agreed within 1e-5 on the final window yet differed by 0.027 on other
   rows). Its graph takes float64 rows and carries scikit-learn's own float64
@@ -152,13 +152,16 @@ class CompiledRefused(RuntimeError):
     """A compiled graph's bytes do not match its sha256, or onnxruntime cannot open it."""
 
 
-# Models whose scikit-learn predict already compares float32 features with
-# float32 thresholds (its trees cast the input), so a float32 graph takes the
-# same branch on every row, not only on the rows checked.
-FLOAT32_EXACT = frozenset({"RandomForestClassifier", "ExtraTreesClassifier"})
-# Models that compare float64 features with float64 thresholds: their graph
-# takes float64 rows and scikit-learn's thresholds as a double tensor.
-FLOAT64_EXACT = frozenset({"HistGradientBoostingClassifier"})
+# The row type of each model's exact graph, so it takes scikit-learn's branch on
+# every row, not only on the rows checked: forests compare float32 features with
+# float32 thresholds in scikit-learn too (their trees cast the input); histogram
+# gradient boosting compares float64 with float64, so its graph takes float64
+# rows and scikit-learn's thresholds as a double tensor.
+EXACT_ROW_TYPES = {
+    "RandomForestClassifier": "float32",
+    "ExtraTreesClassifier": "float32",
+    "HistGradientBoostingClassifier": "float64",
+}
 # At most this many rows on and just above split thresholds are checked.
 BOUNDARY_ROWS = 4_000
 
@@ -174,7 +177,7 @@ def compile_model(members: list[Any], rows: np.ndarray) -> CompiledModel:
         if linear_parts(member) is not None:
             continue  # numpy evaluates it in closed form already
         name = type(member).__name__
-        dtype = _row_type(name)
+        dtype = EXACT_ROW_TYPES.get(name)
         if dtype is None:
             notes.append(
                 f"{name}: no exact compiled form is known for it; scikit-learn serves it"
@@ -211,15 +214,6 @@ def compile_model(members: list[Any], rows: np.ndarray) -> CompiledModel:
             )
         )
     return CompiledModel(compiled, notes, len(rows), threshold_rows)
-
-
-def _row_type(estimator: str) -> str | None:
-    """Return the row type an exact graph of ``estimator`` takes (None: none is known)."""
-    if estimator in FLOAT32_EXACT:
-        return "float32"
-    if estimator in FLOAT64_EXACT:
-        return "float64"
-    return None
 
 
 def _boundary_rows(estimator: Any, rows: np.ndarray) -> np.ndarray:

@@ -2,10 +2,10 @@
 
 The master gets a parent-death signal from the supervisor, but that setting
 does not survive fork: each worker asks for its own, so no web worker outlives
-the master even when the master is killed with SIGKILL. A worker that has loaded the app loads its
-models and builds its candidate pool in the background before the first
-request needs them. A stopping worker writes the prediction-log rows it still
-holds.
+the master even when the master is killed with SIGKILL. A worker that has
+loaded the app loads its models and builds its candidate pool in the
+background before the first request needs them. A stopping worker writes the
+prediction-log rows it still holds.
 """
 
 from __future__ import annotations

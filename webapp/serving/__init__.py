@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from flask import current_app
 from sqlalchemy import select
 
 from webapp.core.taxonomy import OPEN_STATUSES
@@ -33,7 +32,7 @@ from webapp.serving.predict import (
     score_routed,
     score_rows,
 )
-from webapp.serving.state import serving_state
+from webapp.serving.state import current_pool, serving_state
 
 __all__ = [
     "MATCH_TYPE",
@@ -50,10 +49,6 @@ __all__ = [
 RANKING_FILTERS = ("niche", "country", "min_followers", "max_rate")
 
 
-def _min_rating() -> int:
-    return int(current_app.config["SUCCESS_MIN_RATING"])
-
-
 def predict_pairs(
     pairs: list[tuple[Influencer, Company]],
     budgets: list[float | None] | None = None,
@@ -68,7 +63,7 @@ def predict_pairs(
     if not pairs:
         return []
     budgets = budgets or [None] * len(pairs)
-    pool = serving_state().pool.get(_min_rating())
+    pool = current_pool()
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
     logged: list[dict[str, Any]] = []
@@ -102,7 +97,7 @@ def snapshot_for(
     influencer: Influencer, company: Company, budget: float | None
 ) -> dict[str, Any]:
     """Return the match snapshot to store on a collaboration proposed through Matchloop."""
-    pool = serving_state().pool.get(_min_rating())
+    pool = current_pool()
     rows = pools.pair_rows(pool, [influencer], [company], [budget])
     scored = score_rows(rows, company.external_id, explain=True)
     return {
@@ -136,7 +131,7 @@ def rank_influencers(
     source: str = "rank",
 ) -> list[dict[str, Any]]:
     """Rank every influencer for ``company``; return the best ``limit`` with reasons."""
-    pool = serving_state().pool.get(_min_rating(), require=("company", company.id))
+    pool = current_pool(require=("company", company.id))
     rows = pool.rows_for_company(company.id, budget)
     mask = _influencer_mask(pool, filters or {})
     busy = _open_partners(
@@ -190,9 +185,7 @@ def rank_companies(
     influencer: Influencer, limit: int = 20, source: str = "rank"
 ) -> list[dict[str, Any]]:
     """Rank every company for ``influencer``; return the best ``limit`` with reasons."""
-    pool = serving_state().pool.get(
-        _min_rating(), require=("influencer", influencer.id)
-    )
+    pool = current_pool(require=("influencer", influencer.id))
     rows = pool.rows_for_influencer(influencer.id)
     mask = np.ones(len(pool.company_ids), dtype=bool)
     busy = _open_partners(

@@ -32,7 +32,7 @@ from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
 from webapp.serving.predict import Usable, model_failed, routed_groups, usable_version
 from webapp.serving.routing import FallsBack, ServedVersion
-from webapp.serving.state import serving_state
+from webapp.serving.state import current_pool
 
 TOP_FACTORS = 5
 # Types served by their own modules (serving.predict_pairs, serving.roi).
@@ -176,7 +176,7 @@ def type_rows(
     budgets: list[float | None],
 ) -> np.ndarray:
     """Return the rows of the type's feature set for ``pairs``, as of now."""
-    pool = serving_state().pool.get(int(current_app.config["SUCCESS_MIN_RATING"]))
+    pool = current_pool()
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
     today = np.full(len(pairs), pools.today_day(), dtype=np.int64)
     influencer_ids = np.array([i.id for i, _ in pairs], dtype=np.int64)

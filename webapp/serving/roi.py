@@ -24,7 +24,7 @@ from webapp.registry.plugins import installed_types
 from webapp.serving import pools, prediction_log
 from webapp.serving.predict import Usable, model_failed, routed_groups, usable_version
 from webapp.serving.routing import FallsBack, ServedVersion
-from webapp.serving.state import serving_state
+from webapp.serving.state import current_pool
 
 ROI_TYPE = "roi"
 FALLBACK_MIN_ROWS = 5
@@ -174,7 +174,7 @@ def estimate_pairs(
     if not pairs:
         return []
     budgets = budgets or [None] * len(pairs)
-    pool = serving_state().pool.get(int(current_app.config["SUCCESS_MIN_RATING"]))
+    pool = current_pool()
     rows = pools.pair_rows(pool, [i for i, _ in pairs], [c for _, c in pairs], budgets)
     answers: list[dict[str, Any]] = [{}] * len(pairs)
     subjects = [company.external_id for _, company in pairs]

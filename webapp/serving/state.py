@@ -81,6 +81,16 @@ def existing_serving_state(app: Flask) -> ServingState | None:
     return app.extensions.get(_KEY)
 
 
+def current_pool(require: tuple[str, int] | None = None, app: Flask | None = None):
+    """Return this process's candidate pool (containing ``require`` if given).
+
+    The one place that says which pool serves: its outcomes count as
+    successes from SUCCESS_MIN_RATING up.
+    """
+    app = app or current_app._get_current_object()
+    return serving_state(app).pool.get(int(app.config["SUCCESS_MIN_RATING"]), require)
+
+
 def warm_in_background(app: Flask) -> Thread:
     """Load the routing table (and its artifacts), then build the candidate pool, in a thread.
 
